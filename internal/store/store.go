@@ -58,6 +58,8 @@ type Store struct {
 	// read serves plain queries; on PostgreSQL it is the same pool as write.
 	read *sql.DB
 	path string // SQLite file path, empty on PostgreSQL
+	// auditStmts caches the prepared statements of Tx.Audit (audit.go).
+	auditStmts auditStmts
 }
 
 // Open opens (and, unless opts.NoMigrate, migrates) the database.
@@ -228,6 +230,7 @@ type Tx struct {
 	tx      *sql.Tx
 	dialect Dialect
 	after   []func()
+	store   *Store // for prepared statements (Tx.Audit)
 }
 
 // Dialect reports the transaction's dialect.
@@ -266,7 +269,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	tx := &Tx{tx: sqlTx, dialect: s.dialect}
+	tx := &Tx{tx: sqlTx, dialect: s.dialect, store: s}
 	if err := fn(tx); err != nil {
 		_ = sqlTx.Rollback()
 		return err

@@ -1,0 +1,87 @@
+package dataprotection_test
+
+import (
+	"context"
+	"io"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	dp "github.com/custodia/custodia/internal/dataprotection"
+	"github.com/custodia/custodia/internal/dataprotection/corpus"
+)
+
+// mixedCorpus is generated contact-center text: half with personal data,
+// half without, as a support queue holds.
+func mixedCorpus(tb testing.TB, size int) []byte {
+	tb.Helper()
+	var b strings.Builder
+	for seed := uint64(1); b.Len() < size; seed++ {
+		pii := corpus.Generate(corpus.Train, 1000, seed)
+		clean := corpus.Generate(corpus.Clean, 1000, seed)
+		for i := range pii {
+			b.WriteString(pii[i].Text)
+			b.WriteString("\n")
+			b.WriteString(clean[i].Text)
+			b.WriteString("\n")
+		}
+	}
+	return []byte(b.String()[:size])
+}
+
+func BenchmarkScan(b *testing.B) {
+	data := mixedCorpus(b, 4<<20)
+	s, _ := dp.NewScanner(dp.Options{})
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	for b.Loop() {
+		s.Scan(data)
+	}
+}
+
+func BenchmarkScanStreamText(b *testing.B) {
+	data := mixedCorpus(b, 4<<20)
+	s, _ := dp.NewScanner(dp.Options{})
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	for b.Loop() {
+		_, err := s.ScanStream(context.Background(), strings.NewReader(string(data)), dp.FormatText, func(dp.Finding, []byte) error { return nil })
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkRedactStream(b *testing.B) {
+	data := mixedCorpus(b, 4<<20)
+	s, _ := dp.NewScanner(dp.Options{})
+	op, _ := dp.NewOperator(dp.OpMask, nil)
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := s.RedactStream(context.Background(), strings.NewReader(string(data)), io.Discard, dp.FormatText, op); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkMessageLatency scans 1 KB messages one at a time and reports
+// the 50th and 99th percentile latency.
+func BenchmarkMessageLatency(b *testing.B) {
+	data := mixedCorpus(b, 1<<20)
+	s, _ := dp.NewScanner(dp.Options{})
+	var lat []time.Duration
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		off := (i * 1024) % (len(data) - 1024)
+		t0 := time.Now()
+		s.Scan(data[off : off+1024])
+		lat = append(lat, time.Since(t0))
+	}
+	slices.Sort(lat)
+	if len(lat) > 0 {
+		b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+	}
+}

@@ -1,0 +1,526 @@
+package dataprotection
+
+import (
+	"bufio"
+	"bytes"
+	_ "embed"
+	"strings"
+	"sync"
+)
+
+//go:embed lists/first_names.txt
+var firstNamesTxt []byte
+
+//go:embed lists/surnames.txt
+var surnamesTxt []byte
+
+//go:embed lists/places.txt
+var placesTxt []byte
+
+// Flags of a word in the name lists.
+const (
+	nlFirst = 1 << iota
+	nlLast
+	nlPlace     // a place name, or the first word of one
+	nlStop      // a capitalised word that never starts or continues a name
+	nlStreet    // a street-type word (Calle, Street…)
+	nlIntro     // a word after which a name follows (llamo, name is…)
+	nlHonorific // Sr., Mr., Dña.
+	nlSuffix    // a street-type word that follows the name (Street, St, Road)
+	nlUnit      // Apt, Suite, Flat, Piso
+)
+
+// nameLists holds the folded words of the embedded lists.
+type nameLists struct {
+	words  map[string]uint16
+	places map[string]bool // folded multi-word place names
+	maxPl  int             // most words in a place name
+}
+
+var loadNameLists = sync.OnceValue(func() *nameLists {
+	nl := &nameLists{words: make(map[string]uint16, 4096), places: make(map[string]bool, 1024)}
+	addWords := func(txt []byte, flag uint16) {
+		sc := bufio.NewScanner(bytes.NewReader(txt))
+		for sc.Scan() {
+			line := sc.Bytes()
+			if len(line) == 0 || line[0] == '#' {
+				continue
+			}
+			for _, w := range bytes.Fields(line) {
+				nl.words[string(foldWord(nil, w))] |= flag
+			}
+		}
+	}
+	addWords(firstNamesTxt, nlFirst)
+	addWords(surnamesTxt, nlLast)
+	sc := bufio.NewScanner(bytes.NewReader(placesTxt))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		f := strings.Fields(string(foldWord(nil, []byte(line))))
+		nl.places[strings.Join(f, " ")] = true
+		nl.words[f[0]] |= nlPlace
+		if len(f) > nl.maxPl {
+			nl.maxPl = len(f)
+		}
+	}
+	for _, w := range strings.Fields(stopWords) {
+		nl.words[w] |= nlStop
+	}
+	for _, w := range strings.Fields("calle c avenida avda av plaza pza paseo camino carretera ronda travesia glorieta via rua rue avenue boulevard") {
+		nl.words[w] |= nlStreet
+	}
+	for _, w := range strings.Fields("street st avenue ave road rd lane ln boulevard blvd drive dr way court ct place pl square squares sq terrace crescent close gardens park parkway highway hwy row hill str") {
+		nl.words[w] |= nlSuffix
+	}
+	for _, w := range strings.Fields("apt apartment suite flat unit piso puerta planta") {
+		nl.words[w] |= nlUnit
+	}
+	for _, w := range strings.Fields("llamo nombre name soy am i'm im sr sra srta mr mrs ms miss dr dra don dona senor senora habla atiende speaking") {
+		nl.words[w] |= nlIntro
+	}
+	for _, w := range strings.Fields("sr sra srta mr mrs ms miss dr dra don dona senor senora") {
+		nl.words[w] |= nlHonorific
+	}
+	return nl
+})
+
+// stopWords are capitalised words that begin sentences or name things
+// other than people: they end a name.
+const stopWords = `el la los las un una de del y o en por para con sin que se su mi tu es son hola buenos buenas gracias vale si no bueno pues
+the a an and or of in on at to for from with by is are was were be this that these those my your his her our their it its he she we they you i
+hello hi dear thanks thank yes no ok okay please sir madam mr mrs ms dr sr sra agente cliente agent customer caller
+monday tuesday wednesday thursday friday saturday sunday lunes martes miercoles jueves viernes sabado domingo
+january february march april may june july august september october november december enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre
+inc ltd llc sa sl corp company bank banco street calle avenue avenida road`
+
+func (st *scanState) wordFlags(i int) uint16 {
+	st.fold = foldWord(st.fold[:0], st.tokText(i))
+	return st.s.names.words[string(st.fold)]
+}
+
+// capitalized reports whether token i starts with an upper-case letter
+// (ASCII or Latin-1) and has a lower-case letter after it.
+func (st *scanState) capitalized(i int) bool {
+	t := st.toks[i]
+	w := st.text[t.start:t.end]
+	if len(w) < 2 || t.kind&tkHasDigit != 0 {
+		return false
+	}
+	switch {
+	case t.kind&tkUpper != 0:
+	case w[0] == 0xC3 && w[1] >= 0x80 && w[1] <= 0x9E:
+	default:
+		return false
+	}
+	c := w[len(w)-1]
+	return c >= 'a' && c <= 'z' || c >= 0x80
+}
+
+// nameGap reports whether tokens i and i+1 are separated by one blank.
+func (st *scanState) nameGap(i int) bool {
+	g := st.gapAfter(i)
+	return len(g) == 1 && g[0] == ' '
+}
+
+// scanNames finds PERSON and LOCATION with the embedded lists and context.
+func (st *scanState) scanNames() {
+	doPerson, doLoc := st.s.enabled[entityIndex(Person)], st.s.enabled[entityIndex(Location)]
+	if !doPerson && !doLoc {
+		return
+	}
+	toks := st.toks
+	if doPerson {
+		st.speakerNames()
+	}
+	for i := 0; i < len(toks); i++ {
+		t := toks[i]
+		if t.kind&tkDigits != 0 {
+			if doLoc && t.end-t.start <= 5 && i+2 < len(toks) && st.nameGap(i) && st.capitalized(i+1) {
+				if j := st.streetNumberFirst(i); j > i {
+					i = j - 1
+				}
+			}
+			continue
+		}
+		if t.kind&tkAlpha == 0 || t.kind&tkHasDigit != 0 {
+			continue
+		}
+		capital := st.capitalized(i)
+		if capital && doLoc && i+1 < len(toks) && toks[i+1].kind&tkDigits != 0 && st.nameGap(i) && toks[i+1].end-toks[i+1].start <= 4 {
+			st.fold = foldWord(st.fold[:0], st.tokText(i))
+			if europeanStreet(st.fold) {
+				st.add(Location, int(t.start), int(toks[i+1].end), 0.7, "address")
+				i++
+				continue
+			}
+		}
+		if !capital && (t.end-t.start < 2 || t.end-t.start > 7) {
+			continue
+		}
+		fl := st.wordFlags(i)
+		if fl == 0 {
+			if capital && doPerson {
+				if j := st.titleCaseName(i); j > i {
+					i = j - 1
+				}
+			}
+			continue
+		}
+		if fl&nlIntro != 0 && doPerson && i+1 < len(toks) {
+			if j := st.personAfterIntro(i); j > i {
+				i = j - 1
+				continue
+			}
+		}
+		if !capital {
+			continue
+		}
+		if fl&nlStreet != 0 && doLoc {
+			if j := st.address(i); j > i {
+				i = j - 1
+				continue
+			}
+		}
+		if fl&nlUnit != 0 && doLoc && i+1 < len(toks) && toks[i+1].kind&tkHasDigit != 0 && int(toks[i+1].start)-int(t.end) <= 2 {
+			// "Apt. 864", "Suite 501".
+			st.add(Location, int(t.start), int(toks[i+1].end), 0.6, "address-unit")
+			i++
+			continue
+		}
+		if fl&nlPlace != 0 && doLoc {
+			if j := st.place(i); j > i {
+				i = j - 1
+				continue
+			}
+		}
+		if fl&nlStop == 0 && doLoc && i > 0 && toks[i-1].kind&tkDigits != 0 && toks[i-1].end-toks[i-1].start == 5 && st.nameGap(i-1) {
+			// "28013 Madrid": the town after a postal code.
+			j := i + 1
+			for j < len(toks) && j < i+3 && st.nameGap(j-1) && st.capitalized(j) {
+				j++
+			}
+			st.add(Location, int(t.start), int(toks[j-1].end), 0.7, "after-postal-code")
+			i = j - 1
+			continue
+		}
+		if fl&nlFirst == 0 && fl&nlStop == 0 && fl&nlLast != 0 && doPerson && i > 0 && st.nameGap(i-1) && st.capitalized(i-1) {
+			// An unknown capitalised word before a known surname.
+			if pf := st.wordFlags(i - 1); pf&(nlStop|nlPlace|nlStreet) == 0 {
+				j := st.extendName(i + 1)
+				st.add(Person, int(toks[i-1].start), int(toks[j-1].end), 0.7, "surname-list")
+				i = j - 1
+				continue
+			}
+		}
+		if fl&nlFirst != 0 && fl&nlStop == 0 && doPerson {
+			j := st.extendName(i + 1)
+			score := 0.55
+			if j > i+1 {
+				score = 0.85
+			}
+			st.add(Person, int(t.start), int(toks[j-1].end), score, "name-list")
+			i = j - 1
+		}
+	}
+}
+
+// speakerNames reports chat and transcript speaker labels that are names:
+// a capitalised word (not a role like "Agente") at a line start, maybe
+// after a [timestamp], followed by a colon.
+func (st *scanState) speakerNames() {
+	text := st.text
+	toks := st.toks
+	ti := 0
+	var labels [][2]int
+	defer func() {
+		// A name is a speaker when it speaks at least twice: form fields
+		// ("Phone:", "Address:") appear once.
+		if len(labels) < 2 {
+			return
+		}
+		seen := make(map[string]int, len(labels))
+		for _, l := range labels {
+			seen[string(text[l[0]:l[1]])]++
+		}
+		for _, l := range labels {
+			if seen[string(text[l[0]:l[1]])] >= 2 {
+				st.add(Person, l[0], l[1], 0.6, "speaker-label")
+			}
+		}
+	}()
+	for ls := 0; ls < len(text); {
+		p := ls
+		if p < len(text) && text[p] == '[' {
+			for p < len(text) && p-ls < 24 && text[p] != ']' && text[p] != '\n' {
+				p++
+			}
+			if p < len(text) && text[p] == ']' {
+				p++
+				for p < len(text) && text[p] == ' ' {
+					p++
+				}
+			}
+		}
+		for ti < len(toks) && int(toks[ti].start) < p {
+			ti++
+		}
+		if ti < len(toks) && int(toks[ti].start) == p && int(toks[ti].end) < len(text) && text[toks[ti].end] == ':' && st.capitalized(ti) {
+			if fl := st.wordFlags(ti); fl&(nlStop|nlPlace|nlStreet) == 0 && !roleWord(st.fold) {
+				labels = append(labels, [2]int{p, int(toks[ti].end)})
+			}
+		}
+		nl := -1
+		for k := p; k < len(text); k++ {
+			if text[k] == '\n' {
+				nl = k
+				break
+			}
+		}
+		if nl < 0 {
+			break
+		}
+		ls = nl + 1
+	}
+}
+
+func roleWord(w []byte) bool {
+	switch string(w) {
+	case "agente", "agent", "cliente", "customer", "client", "caller", "operador", "operator", "bot", "sistema", "system",
+		"asesor", "advisor", "usuario", "user", "speaker", "note", "nota", "from", "to", "subject", "cc", "date", "re", "fwd",
+		"asunto", "para", "de", "fecha", "http", "https", "tel", "email", "mail", "iban", "dni", "nif", "nie", "cvv":
+		return true
+	}
+	return false
+}
+
+// extendName extends a name over following capitalised words that are
+// surnames, first names, or not in any list; it returns the end token.
+func (st *scanState) extendName(j int) int {
+	for n := 0; n < 3 && j < len(st.toks) && st.nameGap(j-1) && st.capitalized(j); n++ {
+		fl := st.wordFlags(j)
+		if fl&(nlStop|nlPlace|nlStreet) != 0 && fl&(nlLast|nlFirst) == 0 {
+			break
+		}
+		j++
+		// "de", "del", "de la" inside Spanish surnames.
+		if j+1 < len(st.toks) && st.nameGap(j-1) {
+			w := st.tokText(j)
+			if (string(w) == "de" || string(w) == "del") && st.nameGap(j) && st.capitalized(j+1) && st.wordFlags(j+1)&nlLast != 0 {
+				j++
+			}
+		}
+	}
+	return j
+}
+
+// personAfterIntro handles "me llamo Ana", "my name is John Smith", "soy
+// Pedro", "Sr. García": the name follows the intro word.
+func (st *scanState) personAfterIntro(i int) int {
+	toks := st.toks
+	w := string(st.fold)
+	j := i + 1
+	switch w {
+	case "name", "nombre":
+		// "name is", "nombre es"
+		if j+1 >= len(toks) || !st.nameGap(i) {
+			return i
+		}
+		nw := string(foldWord(st.fold[:0], st.tokText(j)))
+		if nw != "is" && nw != "es" && nw != "was" {
+			return i
+		}
+		j++
+	case "am":
+		if i == 0 || string(foldWord(st.fold[:0], st.tokText(i-1))) != "i" {
+			return i
+		}
+	case "soy", "habla", "atiende", "speaking":
+	case "llamo":
+	default:
+		if st.wordFlags(i)&nlHonorific == 0 {
+			return i
+		}
+	}
+	if j >= len(toks) {
+		return i
+	}
+	if g := st.gapAfter(j - 1); !(len(g) == 1 && g[0] == ' ' || len(g) == 2 && g[0] == '.' && g[1] == ' ' && w != "name" && w != "nombre") {
+		return i
+	}
+	fl := st.wordFlags(j)
+	if st.capitalized(j) {
+		if fl&nlStop != 0 && fl&(nlFirst|nlLast) == 0 {
+			return i
+		}
+	} else if fl&(nlFirst|nlLast) == 0 {
+		return i
+	}
+	end := j + 1
+	for n := 0; n < 3 && end < len(toks) && st.nameGap(end-1); n++ {
+		fl2 := st.wordFlags(end)
+		if st.capitalized(end) && (fl2&nlStop == 0 || fl2&(nlFirst|nlLast) != 0) || fl2&nlLast != 0 {
+			end++
+			continue
+		}
+		break
+	}
+	st.add(Person, int(toks[j].start), int(toks[end-1].end), 0.85, "context")
+	return end
+}
+
+// place matches the longest place name from the list at token i.
+func (st *scanState) place(i int) int {
+	toks := st.toks
+	var key []byte
+	best := 0
+	for n := 0; n < st.s.names.maxPl && i+n < len(toks); n++ {
+		if n > 0 {
+			g := st.text[toks[i+n-1].end:toks[i+n].start]
+			if len(g) != 1 || g[0] != ' ' && g[0] != '-' {
+				break
+			}
+			key = append(key, ' ')
+		}
+		key = foldWord(key, st.tokText(i+n))
+		if st.s.names.places[string(key)] {
+			best = n + 1
+		}
+	}
+	if best == 0 {
+		return i
+	}
+	st.add(Location, int(toks[i].start), int(toks[i+best-1].end), 0.7, "place-list")
+	return i + best
+}
+
+// address matches "Calle Mayor 5", "C/ Alcalá 23", "Avenida de la
+// Constitución, 12" and English "221B Baker Street".
+func (st *scanState) address(i int) int {
+	toks := st.toks
+	j := i + 1
+	for n := 0; n < 5 && j < len(toks); n++ {
+		g := st.text[toks[j-1].end:toks[j].start]
+		if len(g) > 2 || bytes.IndexByte(g, '\n') >= 0 {
+			break
+		}
+		w := st.tokText(j)
+		if st.capitalized(j) || string(w) == "de" || string(w) == "del" || string(w) == "la" || string(w) == "los" || string(w) == "las" {
+			j++
+			continue
+		}
+		break
+	}
+	if j == i+1 || j >= len(toks) {
+		return i
+	}
+	g := st.text[toks[j-1].end:toks[j].start]
+	if len(g) > 3 || toks[j].kind&tkHasDigit == 0 {
+		return i
+	}
+	end := j + 1
+	st.add(Location, int(toks[i].start), int(toks[end-1].end), 0.8, "address")
+	return end
+}
+
+// streetNumberFirst matches "221 Baker Street", "1668 Glyn St": a house
+// number, one to four capitalised words and a street-type word. It runs
+// from the number token i and returns the token after the match, or i.
+func (st *scanState) streetNumberFirst(i int) int {
+	toks := st.toks
+	j := i + 1
+	for n := 0; n < 4 && j < len(toks); n++ {
+		if !st.nameGap(j-1) || !st.capitalized(j) {
+			return i
+		}
+		if st.wordFlags(j)&nlSuffix != 0 && n > 0 {
+			st.add(Location, int(toks[i].start), int(toks[j].end), 0.75, "address")
+			return j + 1
+		}
+		j++
+	}
+	return i
+}
+
+// europeanStreet matches "Puruntie 82", "Allika 46", "Bundesstrasse 31":
+// a capitalised word ending like a street name in a European language and
+// a house number.
+func europeanStreet(w []byte) bool {
+	for _, suf := range []string{"tie", "katu", "kuja", "polku", "gatan", "vagen", "vej", "gade", "strasse", "straße", "weg", "laan", "straat", "utca", "ulica", "gasse", "platz", "allee"} {
+		if len(w) > len(suf)+2 && string(w[len(w)-len(suf):]) == suf {
+			return true
+		}
+	}
+	return false
+}
+
+// orgWords end a Title Case run that names an organisation or a thing.
+const orgWords = `inc ltd llc plc gmbh corp corporation company co group bank university college school hospital hotel
+center centre institute foundation association club team league weekly news journal times post magazine records studios
+airlines airways museum library church council ministry department office services solutions systems technologies
+international national global partners holdings industries media press radio television tv film festival award awards
+prize party republic kingdom united states union federation avenue street road drive lane park river lake mountain
+island islands north south east west northern southern eastern western central new old great little saint san santa
+mount fort port bay beach valley county state province city town village district region area orchestra associates
+investments markets capital transit act day tales pleasures love rights crossing coves pass parks route streets strasse
+straße but and or karma impulse band choir quartet trio fund bureau agency network`
+
+var orgWordSet = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(orgWords) {
+		m[w] = true
+	}
+	return m
+}()
+
+// titleCaseName takes two or three Title Case words in a row ("Krisztián
+// Szöllösy", "Szabina J Gelencsér") that are in no list, not a place and
+// not an organisation, as a person's name, with a low score.
+func (st *scanState) titleCaseName(i int) int {
+	toks := st.toks
+	if i > 0 && st.nameGap(i-1) && st.capitalized(i-1) {
+		return i
+	}
+	// Not at the start of a sentence or a line: too many ordinary words
+	// are capitalised there.
+	p := int(toks[i].start) - 1
+	for p >= 0 && st.text[p] == ' ' {
+		p--
+	}
+	if p < 0 || st.text[p] == '.' || st.text[p] == '\n' || st.text[p] == '!' || st.text[p] == '?' || st.text[p] == '"' || st.text[p] == ':' {
+		return i
+	}
+	j := i
+	for j < len(toks) && j < i+3 {
+		if j > i && !st.nameGap(j-1) {
+			break
+		}
+		w := st.tokText(j)
+		initial := len(w) == 1 && w[0] >= 'A' && w[0] <= 'Z'
+		if !initial && !st.capitalized(j) {
+			break
+		}
+		fl := st.wordFlags(j)
+		if fl&(nlStop|nlPlace|nlStreet|nlSuffix|nlUnit|nlIntro) != 0 || orgWordSet[string(st.fold)] {
+			return i
+		}
+		j++
+	}
+	if j-i < 2 || len(st.tokText(j-1)) == 1 {
+		return i
+	}
+	if j < len(toks) && st.nameGap(j-1) && st.capitalized(j) {
+		return i // a longer Title Case run: a title or an organisation
+	}
+	if j < len(toks) && st.nameGap(j-1) && toks[j].kind&tkDigits != 0 {
+		// "Villacher Strasse 31": a street and its number.
+		if st.s.enabled[entityIndex(Location)] {
+			st.add(Location, int(toks[i].start), int(toks[j].end), 0.6, "address")
+		}
+		return j + 1
+	}
+	st.add(Person, int(toks[i].start), int(toks[j-1].end), 0.5, "title-case")
+	return j
+}

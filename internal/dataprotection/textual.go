@@ -1,0 +1,224 @@
+package dataprotection
+
+import (
+	"bytes"
+	"net/netip"
+
+	"golang.org/x/net/publicsuffix"
+)
+
+func isLocalByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+		c == '.' || c == '_' || c == '%' || c == '+' || c == '-'
+}
+
+func isDomainByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-'
+}
+
+// knownSuffix reports whether the domain ends in an ICANN public suffix.
+func knownSuffix(domain []byte) bool {
+	if len(domain) < 4 || bytes.IndexByte(domain, '.') < 0 {
+		return false
+	}
+	var buf [256]byte
+	if len(domain) > len(buf) {
+		return false
+	}
+	lower := buf[:len(domain)]
+	for i, c := range domain {
+		if c >= 'A' && c <= 'Z' {
+			c += 32
+		}
+		lower[i] = c
+	}
+	suffix, icann := publicsuffix.PublicSuffix(string(lower))
+	return icann && len(suffix) < len(lower)
+}
+
+// scanEmails finds addresses around each '@'.
+func (st *scanState) scanEmails() {
+	text := st.text
+	off := 0
+	for {
+		k := bytes.IndexByte(text[off:], '@')
+		if k < 0 {
+			return
+		}
+		at := off + k
+		off = at + 1
+		s := at
+		for s > 0 && at-s < 64 && isLocalByte(text[s-1]) {
+			s--
+		}
+		for s < at && (text[s] == '.' || text[s] == '-') {
+			s++
+		}
+		e := at + 1
+		for e < len(text) && e-at < 255 && isDomainByte(text[e]) {
+			e++
+		}
+		for e > at+1 && (text[e-1] == '.' || text[e-1] == '-') {
+			e--
+		}
+		if s == at || e <= at+3 {
+			continue
+		}
+		if knownSuffix(text[at+1 : e]) {
+			st.add(EmailAddress, s, e, 1.0, "public-suffix")
+			off = e
+		}
+	}
+}
+
+func isURLByte(c byte) bool {
+	return c > ' ' && c < 0x7f && c != '"' && c != '<' && c != '>' && c != '\'' && c != '`' && c != '{' && c != '}' && c != '|' && c != '\\' || c >= 0x80
+}
+
+// scanURLs finds http(s) and www. links and bare domains with a common
+// top-level domain.
+func (st *scanState) scanURLs() {
+	text := st.text
+	for off := 0; off < len(text); {
+		k := bytes.Index(text[off:], []byte("://"))
+		if k < 0 {
+			break
+		}
+		p := off + k
+		off = p + 3
+		s := p
+		for s > 0 && p-s < 10 && (text[s-1] >= 'a' && text[s-1] <= 'z' || text[s-1] >= 'A' && text[s-1] <= 'Z') {
+			s--
+		}
+		scheme := bytes.ToLower(text[s:p])
+		if string(scheme) != "http" && string(scheme) != "https" && string(scheme) != "ftp" {
+			continue
+		}
+		e := st.urlEnd(p + 3)
+		if e > p+4 {
+			st.add(URL, s, e, 0.9, "url")
+			off = e
+		}
+	}
+	// www. and bare domains: look at tokens followed by a dot.
+	toks := st.toks
+	for i := 0; i+1 < len(toks); i++ {
+		t := toks[i]
+		if t.kind&tkAlpha == 0 || int(t.end) >= len(text) || text[t.end] != '.' || toks[i+1].start != t.end+1 {
+			continue
+		}
+		if t.start > 0 {
+			if c := text[t.start-1]; c == '@' || c == '.' || c == '/' || c == ':' || isDomainByte(c) {
+				continue
+			}
+		}
+		// Collect label.label… up to a non-domain byte.
+		e := int(t.end)
+		for e < len(text) && isDomainByte(text[e]) {
+			e++
+		}
+		for e > int(t.end) && (text[e-1] == '.' || text[e-1] == '-') {
+			e--
+		}
+		if e < len(text) && text[e] == '@' {
+			continue
+		}
+		host := text[t.start:e]
+		www := len(host) > 4 && (host[0]|0x20) == 'w' && (host[1]|0x20) == 'w' && (host[2]|0x20) == 'w' && host[3] == '.'
+		if !www && !commonTLD(host) {
+			continue
+		}
+		if !knownSuffix(host) {
+			continue
+		}
+		end := e
+		if e < len(text) && (text[e] == '/' || text[e] == '?') {
+			end = st.urlEnd(e)
+		}
+		score := 0.6
+		if www {
+			score = 0.85
+		}
+		st.add(URL, int(t.start), end, score, "domain")
+		for i+1 < len(toks) && int(toks[i+1].start) < end {
+			i++
+		}
+	}
+}
+
+// commonTLD reports whether host ends in a top-level domain common enough
+// that a bare "name.tld" is taken as a web address.
+func commonTLD(host []byte) bool {
+	d := bytes.LastIndexByte(host, '.')
+	if d < 1 {
+		return false
+	}
+	switch string(bytes.ToLower(host[d+1:])) {
+	case "com", "org", "net", "es", "eu", "uk", "de", "fr", "it", "pt", "io", "info", "biz", "gov", "edu", "cat", "us", "nl", "be", "ch", "at", "ie", "mx", "ar", "co":
+		return true
+	}
+	return false
+}
+
+func (st *scanState) urlEnd(p int) int {
+	text := st.text
+	e := p
+	for e < len(text) && e-p < 2048 && isURLByte(text[e]) {
+		e++
+	}
+	for e > p {
+		switch text[e-1] {
+		case '.', ',', ';', ':', '!', '?', ')', ']':
+			e--
+			continue
+		}
+		break
+	}
+	return e
+}
+
+func isHexByte(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+// scanIPv6 finds IPv6 addresses: runs of hex digits and colons with at
+// least two colons that net/netip accepts.
+func (st *scanState) scanIPv6() {
+	text := st.text
+	for off := 0; off < len(text); {
+		k := bytes.IndexByte(text[off:], ':')
+		if k < 0 {
+			return
+		}
+		p := off + k
+		off = p + 1
+		if p+1 >= len(text) || !(isHexByte(text[p+1]) || text[p+1] == ':') {
+			continue
+		}
+		s := p
+		for s > 0 && p-s < 40 && (isHexByte(text[s-1]) || text[s-1] == ':') {
+			s--
+		}
+		e := p
+		for e < len(text) && e-s < 45 && (isHexByte(text[e]) || text[e] == ':' || text[e] == '.') {
+			e++
+		}
+		for e > p && text[e-1] == '.' {
+			e--
+		}
+		if s > 0 && isWordByte(text[s-1]) || e < len(text) && isWordByte(text[e]) {
+			off = e
+			continue
+		}
+		cand := text[s:e]
+		// Eight groups, or fewer with "::": times like 10:30:00 are neither.
+		if colons := bytes.Count(cand, []byte(":")); colons < 2 || colons < 7 && !bytes.Contains(cand, []byte("::")) && !(colons == 6 && bytes.IndexByte(cand, '.') > 0) {
+			off = e
+			continue
+		}
+		if a, err := netip.ParseAddr(string(cand)); err == nil && a.Is6() {
+			st.add(IPAddress, s, e, 0.95, "ipv6")
+		}
+		off = e
+	}
+}

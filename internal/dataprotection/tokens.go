@@ -1,0 +1,84 @@
+package dataprotection
+
+// Token kinds.
+const (
+	tkDigits   = 1 << iota // only ASCII digits
+	tkAlpha                // has letters
+	tkUpper                // first byte is an ASCII upper-case letter
+	tkHasDigit             // has at least one digit
+)
+
+// token is a maximal run of letters and digits.
+type token struct {
+	start, end int32
+	kind       uint8
+}
+
+// byteClass: 0 separator, 1 digit, 2 ASCII letter, 3 UTF-8 lead byte.
+var byteClass = func() (t [256]uint8) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = 1
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = 2
+		t[c-32] = 2
+	}
+	for c := 0xC3; c < 0xF0; c++ {
+		t[c] = 3
+	}
+	t[0xE2] = 0 // general punctuation, currency (—, “, €): separators
+	return t
+}()
+
+// tokenize splits st.text into tokens. Multi-byte UTF-8 letters from
+// Latin-1 onwards are word bytes; punctuation, symbols and emoji separate.
+func (st *scanState) tokenize() {
+	text := st.text
+	n := len(text)
+	toks := st.toks[:0]
+	i := 0
+	for i < n {
+		c := byteClass[text[i]]
+		if c == 0 {
+			i++
+			continue
+		}
+		start := i
+		var kind uint8
+		if c == 2 && text[i] <= 'Z' {
+			kind |= tkUpper
+		}
+		alpha := false
+		for i < n {
+			switch byteClass[text[i]] {
+			case 0:
+				goto done
+			case 1:
+				kind |= tkHasDigit
+				i++
+			case 2:
+				alpha = true
+				i++
+			case 3:
+				alpha = true
+				i++
+				for i < n && text[i]&0xC0 == 0x80 {
+					i++
+				}
+			}
+		}
+	done:
+		if alpha {
+			kind |= tkAlpha
+		} else {
+			kind |= tkDigits
+		}
+		toks = append(toks, token{int32(start), int32(i), kind})
+	}
+	st.toks = toks
+}
+
+func (st *scanState) tokText(i int) []byte {
+	t := st.toks[i]
+	return st.text[t.start:t.end]
+}

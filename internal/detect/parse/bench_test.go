@@ -1,0 +1,93 @@
+package parse
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/custodia/custodia/internal/detect/event"
+)
+
+func benchLines(n int, f func(i int) string) ([]string, int) {
+	lines := make([]string, n)
+	total := 0
+	for i := range lines {
+		lines[i] = f(i)
+		total += len(lines[i]) + 1
+	}
+	return lines, total
+}
+
+func syslogLine(i int) string {
+	if i%2 == 0 {
+		return fmt.Sprintf(`<134>1 2026-11-27T03:04:%02d.%03dZ fw-%02d.cc.example.com firewalld %d - [meta@32473 sequenceId="%d" zone="dmz"] connection from 10.20.%d.%d:%d to 203.0.113.%d:443 allowed by policy web-out`, i%60, i%1000, i%16, 1000+i%5000, i, i%255, (i/255)%255, 40000+i%20000, i%255)
+	}
+	return fmt.Sprintf(`<38>Nov 27 03:04:%02d ws-agent-%02d sshd[%d]: Accepted publickey for agent%02d from 10.20.%d.%d port %d ssh2: RSA SHA256:abcdefghijklmnopqrstuvwxyz0123456789ABCDEF`, i%60, i%50, 1000+i%5000, i%40, i%255, (i/255)%255, 40000+i%20000)
+}
+
+func cefLine(i int) string {
+	return fmt.Sprintf(`<134>Nov 27 03:04:%02d av-server CEF:0|Trend Micro|Deep Security Agent|20.0.%d|4000000|Eicar_test_file|6|cn1=%d cn1Label=Host ID dvchost=ws-agent-%02d.cc.example.com act=Quarantine suser=CC\\agent%02d fname=eicar.com filePath=C:\\Users\\agent%02d\\Downloads\\eicar.com msg=Realtime scan detected a threat\=EICAR src=10.20.%d.%d rt=Nov 27 2026 03:04:%02d`, i%60, i%9, i, i%50, i%40, i%40, i%255, (i/255)%255, i%60)
+}
+
+func benchParse(b *testing.B, f func(int) string) {
+	lines, total := benchLines(4096, f)
+	p := NewParser(Auto)
+	var e event.Event
+	b.SetBytes(int64(total / len(lines)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := p.Parse(lines[i%len(lines)], &e); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkParseSyslog parses RFC 5424 (with structured data) and RFC 3164 lines.
+func BenchmarkParseSyslog(b *testing.B) { benchParse(b, syslogLine) }
+
+// BenchmarkParseCEF parses CEF inside RFC 3164 syslog.
+func BenchmarkParseCEF(b *testing.B) { benchParse(b, cefLine) }
+
+// BenchmarkReadAndParse streams a 64 MiB syslog/CEF mix through Reader and
+// Parser; memory stays flat (reported as heap-MB after the run).
+func BenchmarkReadAndParse(b *testing.B) {
+	lines, _ := benchLines(4096, func(i int) string {
+		if i%2 == 0 {
+			return syslogLine(i)
+		}
+		return cefLine(i)
+	})
+	text := strings.Join(lines, "\n") + "\n"
+	b.SetBytes(int64(len(text)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r := NewReader(strings.NewReader(text))
+		p := NewParser(Auto)
+		var e event.Event
+		for {
+			rec, err := r.Next()
+			if err != nil {
+				break
+			}
+			if err := p.Parse(string(rec), &e); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(ms.HeapInuse)/1e6, "heap-MB")
+}
+
+func TestBenchLinesParse(t *testing.T) {
+	for i := 0; i < 100; i++ {
+		for _, l := range []string{syslogLine(i), cefLine(i)} {
+			var e event.Event
+			if err := NewParser(Auto).Parse(l, &e); err != nil {
+				t.Fatalf("Parse(%q): %v", l, err)
+			}
+		}
+	}
+}

@@ -1,0 +1,158 @@
+package parse
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/custodia/custodia/internal/detect/event"
+)
+
+var cefHeader = [...]string{"cefVersion", "deviceVendor", "deviceProduct", "deviceVersion", "signatureId", "name", "severity"}
+
+// parseCEF parses "CEF:Version|Vendor|Product|Version|SignatureID|Name|Severity|Extension".
+// In the header \| and \\ are escapes; in the extension \=, \\, \n and \r.
+func parseCEF(s string, e *event.Event) error {
+	if !strings.HasPrefix(s, "CEF:") {
+		return fmt.Errorf("cef: missing CEF: prefix")
+	}
+	s = s[4:]
+	for i := 0; i < len(cefHeader); i++ {
+		v, rest, ok := cutHeader(s)
+		if !ok {
+			return fmt.Errorf("cef: header has %d of 7 fields", i)
+		}
+		e.Add(cefHeader[i], v, event.String)
+		s = rest
+	}
+	return parseCEFExtension(s, e)
+}
+
+// cutHeader returns the text up to the next unescaped '|', unescaped.
+func cutHeader(s string) (val, rest string, ok bool) {
+	esc := false
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			esc = true
+			i++
+		case '|':
+			v := s[:i]
+			if esc {
+				v = unescapeCEF(v, "|\\")
+			}
+			return v, s[i+1:], true
+		}
+	}
+	return "", "", false
+}
+
+// unescapeCEF removes a backslash before any of chars; \n and \r become
+// newline and carriage return when chars allows them.
+func unescapeCEF(s, chars string) string {
+	b := make([]byte, 0, len(s))
+	for {
+		i := strings.IndexByte(s, '\\')
+		if i < 0 || i+1 >= len(s) {
+			b = append(b, s...)
+			return string(b)
+		}
+		b = append(b, s[:i]...)
+		n := s[i+1]
+		switch {
+		case n == 'n' && strings.IndexByte(chars, 'n') >= 0:
+			b = append(b, '\n')
+		case n == 'r' && strings.IndexByte(chars, 'r') >= 0:
+			b = append(b, '\r')
+		case strings.IndexByte(chars, n) >= 0:
+			b = append(b, n)
+		default:
+			b = append(b, '\\', n)
+		}
+		s = s[i+2:]
+	}
+}
+
+// parseCEFExtension parses space-separated key=value pairs whose values may
+// contain spaces: a value runs until the space before the next key=.
+func parseCEFExtension(s string, e *event.Event) error {
+	s = strings.TrimLeft(s, " ")
+	type kv struct{ k, v string }
+	var labels [16]kv
+	nl := 0
+	for len(s) > 0 {
+		eq := indexUnescaped(s, '=')
+		if eq <= 0 {
+			return fmt.Errorf("cef: extension %q has no key=value", truncate(s, 40))
+		}
+		key := s[:eq]
+		if strings.IndexByte(key, ' ') >= 0 {
+			return fmt.Errorf("cef: bad extension key %q", truncate(key, 40))
+		}
+		rest := s[eq+1:]
+		// Find the next " key=" where key is a run of non-space characters.
+		end := len(rest)
+		for j := 0; j < len(rest); j++ {
+			if rest[j] == '\\' {
+				j++
+				continue
+			}
+			if rest[j] != '=' {
+				continue
+			}
+			k := strings.LastIndexByte(rest[:j], ' ')
+			if k >= 0 && k+1 < j {
+				end = k
+				break
+			}
+		}
+		val := rest[:end]
+		if strings.IndexByte(val, '\\') >= 0 {
+			val = unescapeCEF(val, "=\\nr")
+		}
+		if len(e.Fields) >= maxFields {
+			return errTooManyFields
+		}
+		e.Add(key, val, event.String)
+		if strings.HasSuffix(key, "Label") && nl < len(labels) {
+			labels[nl] = kv{strings.TrimSuffix(key, "Label"), val}
+			nl++
+		}
+		if end == len(rest) {
+			break
+		}
+		s = strings.TrimLeft(rest[end:], " ")
+	}
+	// cs1Label=Foo cs1=bar also makes "Foo" addressable.
+	for _, l := range labels[:nl] {
+		if l.v == "" {
+			continue
+		}
+		for i := range e.Fields {
+			if e.Fields[i].Name == l.k {
+				e.Alias(l.v, &e.Fields[i])
+				break
+			}
+		}
+	}
+	return nil
+}
+
+func indexUnescaped(s string, c byte) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' {
+			i++
+			continue
+		}
+		if s[i] == c {
+			return i
+		}
+	}
+	return -1
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}

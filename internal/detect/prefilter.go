@@ -1,0 +1,104 @@
+package detect
+
+import (
+	"encoding/binary"
+	"math/bits"
+	"strings"
+)
+
+// gramLen is the length of the anchor gram of a needle.
+const gramLen = 4
+
+// literalFilter finds which of a set of needles occur in a text. Each
+// needle of gramLen bytes or more is anchored on its rarest 4-byte gram;
+// the text is scanned with a rolling 4-byte window probing a small bitset
+// (which fits in cache whatever the number of needles) and only windows
+// whose gram is set are verified against the needles anchored there.
+// Shorter needles are checked with strings.Contains.
+type literalFilter struct {
+	bits   []uint64
+	shift  uint32
+	byGram map[uint32][]anchored
+	short  []anchored
+	n      int
+}
+
+type anchored struct {
+	lit string
+	off int // offset of the anchor gram within lit
+	id  int32
+}
+
+func gramAt(s string, i int) uint32 {
+	return binary.LittleEndian.Uint32([]byte(s[i : i+gramLen]))
+}
+
+func (f *literalFilter) slot(g uint32) uint32 { return (g * 2654435761) >> f.shift }
+
+// newLiteralFilter indexes needles (lower-cased, non-empty); ids are their
+// positions in the slice.
+func newLiteralFilter(needles []string) *literalFilter {
+	f := &literalFilter{byGram: map[uint32][]anchored{}, n: len(needles)}
+	freq := map[uint32]int{}
+	for _, n := range needles {
+		for i := 0; i+gramLen <= len(n); i++ {
+			freq[gramAt(n, i)]++
+		}
+	}
+	size := 1024
+	for size < 16*len(needles) {
+		size *= 2
+	}
+	f.bits = make([]uint64, size/64)
+	f.shift = uint32(32 - bits.TrailingZeros(uint(size)))
+	for id, n := range needles {
+		if len(n) < gramLen {
+			f.short = append(f.short, anchored{lit: n, id: int32(id)})
+			continue
+		}
+		best, bestF := 0, -1
+		for i := 0; i+gramLen <= len(n); i++ {
+			if c := freq[gramAt(n, i)]; bestF < 0 || c < bestF {
+				best, bestF = i, c
+			}
+		}
+		g := gramAt(n, best)
+		f.byGram[g] = append(f.byGram[g], anchored{lit: n, off: best, id: int32(id)})
+		h := f.slot(g)
+		f.bits[h>>6] |= 1 << (h & 63)
+	}
+	return f
+}
+
+// scan calls hit for each needle found in text (possibly more than once).
+func (f *literalFilter) scan(text string, hit func(id int32)) {
+	for _, a := range f.short {
+		if strings.Contains(text, a.lit) {
+			hit(a.id)
+		}
+	}
+	if len(text) < gramLen || len(f.byGram) == 0 {
+		return
+	}
+	g := uint32(0)
+	for i := 0; i < gramLen-1; i++ {
+		g |= uint32(text[i]) << (8 * (i + 1))
+	}
+	for i := gramLen - 1; i < len(text); i++ {
+		g = g>>8 | uint32(text[i])<<24
+		h := f.slot(g)
+		if f.bits[h>>6]&(1<<(h&63)) == 0 {
+			continue
+		}
+		start := i - (gramLen - 1)
+		for _, a := range f.byGram[g] {
+			s := start - a.off
+			if s >= 0 && strings.HasPrefix(text[s:], a.lit) {
+				hit(a.id)
+			}
+		}
+	}
+}
+
+// needles returns how many needles the filter holds.
+func (f *literalFilter) needles() int { return f.n }

@@ -1,0 +1,65 @@
+package detect
+
+import (
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+)
+
+func found(f *literalFilter, text string) []int32 {
+	seen := map[int32]bool{}
+	f.scan(text, func(id int32) { seen[id] = true })
+	var out []int32
+	for id := range seen {
+		out = append(out, id)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+func naive(needles []string, text string) []int32 {
+	var out []int32
+	for i, n := range needles {
+		if strings.Contains(text, n) {
+			out = append(out, int32(i))
+		}
+	}
+	return out
+}
+
+func TestLiteralFilter(t *testing.T) {
+	needles := []string{"\\cmd.exe", "powershell", "-enc", "ab", "x", "shell.ex", "é€", "aaaa"}
+	f := newLiteralFilter(needles)
+	for _, text := range []string{
+		"c:\\windows\\system32\\cmd.exe /c whoami",
+		"powershell -enc abc",
+		"", "x", "ab", "aaa", "aaaaa", "é€é", "nothing here",
+	} {
+		got, want := found(f, text), naive(needles, text)
+		if !slices.Equal(got, want) {
+			t.Errorf("scan(%q) = %v, want %v", text, got, want)
+		}
+	}
+}
+
+func FuzzLiteralFilter(f *testing.F) {
+	f.Add("cmd.exe,shell,ab", "c:\\cmd.exe powershell")
+	f.Add("aaaa,aaab", "aaaaaaab")
+	f.Fuzz(func(t *testing.T, list, text string) {
+		var needles []string
+		for _, n := range strings.Split(list, ",") {
+			if n != "" {
+				needles = append(needles, n)
+			}
+		}
+		if len(needles) == 0 {
+			return
+		}
+		lf := newLiteralFilter(needles)
+		got, want := found(lf, text), naive(needles, text)
+		if !slices.Equal(got, want) {
+			t.Fatalf("scan(%q) over %q = %v, want %v", text, needles, got, want)
+		}
+	})
+}

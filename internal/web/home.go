@@ -1,0 +1,61 @@
+package web
+
+import (
+	"net/http"
+	"slices"
+
+	"github.com/custodia/custodia/internal/audit"
+	"github.com/custodia/custodia/internal/identity"
+	"github.com/custodia/custodia/internal/org"
+)
+
+type homeData struct {
+	ActivePeople int
+	Clients      int
+	Teams        int
+	Recent       []audit.Entry
+	ShowAudit    bool
+}
+
+// home is the dashboard; an agent lands on their own profile instead.
+func (s *Server) home(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r)
+	if p.Role == identity.RoleAgent {
+		return redirect(w, r, "/profile")
+	}
+	ctx := r.Context()
+	sc := p.Scope()
+	var d homeData
+	active := true
+	var err error
+	if _, d.ActivePeople, err = s.store.People(ctx, org.PersonFilter{Scope: sc, Active: &active, Page: org.Page{Limit: 1}}); err != nil {
+		return err
+	}
+	clients, err := s.store.Clients(ctx, org.ClientFilter{Scope: sc, Page: org.Page{Limit: org.MaxLimit}})
+	if err != nil {
+		return err
+	}
+	d.Clients = len(clients)
+	teams, err := s.store.Teams(ctx, org.TeamFilter{Scope: sc, Page: org.Page{Limit: org.MaxLimit}})
+	if err != nil {
+		return err
+	}
+	d.Teams = len(teams)
+	if slices.Contains(governance, p.Role) {
+		d.ShowAudit = true
+		if d.Recent, err = s.store.AuditEntries(ctx, auditScope(p, audit.Filter{Limit: 10})); err != nil {
+			return err
+		}
+	}
+	return s.render(w, http.StatusOK, "home", s.newView(r, "home.title", d))
+}
+
+// auditScope restricts an audit filter to what p may see.
+func auditScope(p *identity.Principal, f audit.Filter) audit.Filter {
+	f.AllClients = p.AllClients
+	f.ClientIDs = p.ClientIDs
+	if f.ClientIDs == nil {
+		f.ClientIDs = []int64{}
+	}
+	return f
+}
