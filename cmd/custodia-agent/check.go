@@ -23,6 +23,7 @@ type checkOptions struct {
 	restrictions bool
 	timeout      time.Duration
 	runTimeout   time.Duration
+	parallel     int
 }
 
 func (o *checkOptions) register(fs *flag.FlagSet) {
@@ -31,6 +32,7 @@ func (o *checkOptions) register(fs *flag.FlagSet) {
 	fs.BoolVar(&o.restrictions, "restrictions", false, "also run the client-restriction policy (clipboard, printing, screen capture, VDI redirection)")
 	fs.DurationVar(&o.timeout, "command-timeout", posture.DefaultCommandTimeout, "timeout for each command a rule runs")
 	fs.DurationVar(&o.runTimeout, "run-timeout", 5*time.Minute, "limit for a whole check run; rules not reached report error")
+	fs.IntVar(&o.parallel, "parallel", 3, "commands run `N` at a time before the checks read them (1: one by one)")
 }
 
 // loadPolicies loads the baseline and/or policy files. A file that does not
@@ -68,7 +70,7 @@ func (o *checkOptions) loadPolicies(stderr io.Writer) ([]*posture.Policy, error)
 }
 
 // runChecks evaluates policies against h and returns the report.
-func runChecks(ctx context.Context, h *posture.Host, policies []*posture.Policy, limit time.Duration) posture.Report {
+func runChecks(ctx context.Context, h *posture.Host, policies []*posture.Policy, limit time.Duration, parallel int) posture.Report {
 	if limit > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, limit)
@@ -86,6 +88,7 @@ func runChecks(ctx context.Context, h *posture.Host, policies []*posture.Policy,
 			rep.OS = strings.TrimSpace(info.Name + " " + info.Build)
 		}
 	}
+	r.Prefetch(ctx, policies, parallel)
 	for _, p := range policies {
 		rep.Policies = append(rep.Policies, r.Policy(ctx, p))
 	}
@@ -94,7 +97,7 @@ func runChecks(ctx context.Context, h *posture.Host, policies []*posture.Policy,
 }
 
 func cmdCheck(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "check", "[--policy FILE]... [--format json|text]",
+	fs := newFlags(env, "check", "[--policy FILE...] [--format json|text]",
 		`Run posture policies on this machine now and print every check's result
 (passed, failed, not_applicable, error) with its evidence and compliance
 mapping, plus a score per policy. Works with no server. Without --policy the
@@ -107,10 +110,7 @@ Exit status 1 when a check failed or could not be evaluated.`)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(env.Stderr, "check: unexpected argument %q (use --policy FILE)\n", fs.Arg(0))
-		return errUsage
-	}
+	o.policies = append(o.policies, fs.Args()...) // check --policy a.yml b.yml
 	if *format != "json" && *format != "text" {
 		fmt.Fprintf(env.Stderr, "check: --format %q: want json or text\n", *format)
 		return errUsage
@@ -121,7 +121,7 @@ Exit status 1 when a check failed or could not be evaluated.`)
 	}
 	h := collect.New()
 	h.CommandTimeout = o.timeout
-	rep := runChecks(ctx, h, policies, o.runTimeout)
+	rep := runChecks(ctx, h, policies, o.runTimeout, o.parallel)
 	if *only != "" {
 		for i := range rep.Policies {
 			keep := []posture.CheckResult{}
@@ -163,7 +163,11 @@ func writeText(w io.Writer, rep posture.Report) {
 	fmt.Fprintf(w, " — %s, %d ms\n", rep.Started.Format(time.RFC3339), rep.DurationMS)
 	marks := map[posture.Status]string{posture.Passed: "PASS", posture.Failed: "FAIL", posture.NotApplicable: "N/A ", posture.Error: "ERR "}
 	for _, p := range rep.Policies {
-		fmt.Fprintf(w, "\n%s (%s, %s)\n", p.Name, p.Policy, p.Dialect)
+		name := p.Name
+		if name == "" {
+			name = p.Policy
+		}
+		fmt.Fprintf(w, "\n%s (%s, %s)\n", name, p.Policy, p.Dialect)
 		for _, c := range p.Checks {
 			fmt.Fprintf(w, "  %s %-8s %s\n", marks[c.Result], c.ID, c.Title)
 			if c.Result != posture.Passed && c.Reason != "" {

@@ -77,6 +77,9 @@ func apply(ctx context.Context, env *Env, plan *daemon.Plan, dry bool, root stri
 	if err := plan.Apply(ctx, root, runner); err != nil {
 		return err
 	}
+	for _, w := range plan.Warnings {
+		fmt.Fprintf(env.Stderr, "warning: %s\n", w)
+	}
 	fmt.Fprintln(env.Stdout, "done")
 	return nil
 }

@@ -123,7 +123,7 @@ func TestCheckSurvivesBadPolicies(t *testing.T) {
 	good := writeFile(t, dir, "good.yml", policyFor(dir))
 	hostile := writeFile(t, dir, "hostile.yml", "a: &a [*a, *a, *a]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\npolicy: {id: x}\n")
 	garbage := writeFile(t, dir, "garbage.yml", "\x00\x01\x02 not yaml: [")
-	code, out, errs := runCmd(t, "check", "--policy", hostile, "--policy", garbage, "--policy", good)
+	code, out, errs := runCmd(t, "check", "--policy", hostile, garbage, good) // files after one --policy
 	if code != 0 || !strings.Contains(out, "score 100.0%") {
 		t.Errorf("check exit %d, out:\n%s", code, out)
 	}
@@ -258,5 +258,13 @@ func TestRunRechecksOnChange(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("run did not stop on cancel")
+	}
+}
+
+func TestSafeName(t *testing.T) {
+	for in, want := range map[string]string{`CC\agent7`: "CC_agent7", "../etc": ".._etc", "..": "_", "josé": "jos_"} {
+		if got := safeName(in); got != want {
+			t.Errorf("safeName(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

@@ -106,7 +106,10 @@ type runReport struct {
 }
 
 func (a *agent) checkOnce(ctx context.Context, h *posture.Host, policies []*posture.Policy, reason string) {
-	rep := runChecks(ctx, h, policies, a.opts.runTimeout)
+	rep := runChecks(ctx, h, policies, a.opts.runTimeout, a.opts.parallel)
+	if ctx.Err() != nil {
+		return // stopping: a run cut short must not replace the last report
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -116,11 +119,35 @@ func (a *agent) checkOnce(ctx context.Context, h *posture.Host, policies []*post
 	}
 	line := buf.Bytes()
 	if a.stateDir != "" {
-		if err := writeAtomic(filepath.Join(a.stateDir, "last-report.json"), line); err != nil {
-			fmt.Fprintf(a.env.Stderr, "custodia-agent: save report: %v\n", err)
+		paths := []string{filepath.Join(a.stateDir, "last-report.json")}
+		if rep.User != "" {
+			// Hot desks change hands every shift: keep each user's latest.
+			paths = append(paths, filepath.Join(a.stateDir, "users", safeName(rep.User)+".json"))
+		}
+		for _, p := range paths {
+			if err := writeAtomic(p, line); err != nil {
+				fmt.Fprintf(a.env.Stderr, "custodia-agent: save report: %v\n", err)
+			}
 		}
 	}
 	_, _ = a.env.Stdout.Write(line)
+}
+
+// safeName turns a user name (DOMAIN\\user) into a file name.
+func safeName(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	if n := b.String(); n != "" && n != "." && n != ".." {
+		return n
+	}
+	return "_"
 }
 
 func writeAtomic(path string, data []byte) error {

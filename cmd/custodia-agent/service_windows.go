@@ -79,6 +79,9 @@ func runAsService() bool {
 	if len(args) > 0 && args[0] == "run" {
 		args = args[1:]
 	}
+	// Below-normal priority, inherited by the commands rules run, so a
+	// check never competes with the agent's softphone or CRM.
+	_ = windows.SetPriorityClass(windows.CurrentProcess(), windows.BELOW_NORMAL_PRIORITY_CLASS)
 	_ = os.MkdirAll(defaultStateDir(), 0o750)
 	logf, _ := os.OpenFile(filepath.Join(defaultStateDir(), "agent.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o640)
 	env := &Env{Stdout: discardIfNil(logf), Stderr: discardIfNil(logf), Getenv: os.Getenv}

@@ -105,7 +105,7 @@ Flags:`)
 			return err
 		}
 	} else {
-		st, err := store.Open(ctx, store.Options{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, NoMigrate: true})
+		st, err := openExistingStore(ctx, cfg)
 		if err != nil {
 			return err
 		}
@@ -203,16 +203,11 @@ Flags:`)
 	if !from.IsZero() && !to.IsZero() && !to.After(from) {
 		return usageErr(errors.New("--to must be after --from"))
 	}
-	st, err := store.Open(ctx, store.Options{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, NoMigrate: true})
+	st, err := openExistingStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if v, err := st.SchemaVersion(ctx); err != nil {
-		return err
-	} else if v < store.LatestVersion() {
-		return fmt.Errorf("the database is at schema version %d; run 'custodia migrate' first", v)
-	}
 
 	detail := "export to " + filepath.Base(*out)
 	if *out == "-" {
@@ -307,6 +302,33 @@ Flags:`)
 }
 
 func encodePublicKey(k ed25519.PublicKey) string { return base64.StdEncoding.EncodeToString(k) }
+
+// auditSchemaVersion is the migration that completes the audit tables.
+const auditSchemaVersion = 4
+
+// openExistingStore opens the database without migrating it (and without
+// creating an empty SQLite file) and checks that it has the audit tables.
+func openExistingStore(ctx context.Context, cfg config.Config) (*store.Store, error) {
+	if cfg.DatabaseURL == "" {
+		path := filepath.Join(cfg.DataDir, "custodia.db")
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("no Custodia database in --data-dir %s: %w", cfg.DataDir, err)
+		}
+	}
+	st, err := store.Open(ctx, store.Options{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, NoMigrate: true})
+	if err != nil {
+		return nil, err
+	}
+	v, err := st.SchemaVersion(ctx)
+	if err == nil && v < auditSchemaVersion {
+		err = fmt.Errorf("the database is at schema version %d, without the complete audit trail; run 'custodia migrate' first", v)
+	}
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
+}
 
 // parseTimeFlag reads an RFC 3339 time or a YYYY-MM-DD date (midnight UTC).
 func parseTimeFlag(name, v string) (time.Time, error) {

@@ -21,6 +21,7 @@ import (
 	"github.com/custodia/custodia/internal/secret"
 	"github.com/custodia/custodia/internal/server"
 	"github.com/custodia/custodia/internal/store"
+	"github.com/custodia/custodia/internal/web"
 )
 
 // Options is what New needs.
@@ -45,6 +46,7 @@ type App struct {
 	Server   *server.Server
 	Identity *auth.Service
 	API      *api.Server
+	Console  *web.Server
 	// Announce are the lines to print once on the terminal after the URL
 	// ({url} stands for the public URL): the one-time administrator password,
 	// the demo summary. They are never logged.
@@ -109,13 +111,12 @@ func New(ctx context.Context, o Options) (*App, error) {
 
 	a.API = api.New(api.Deps{Store: o.Store, Logger: o.Logger, Identity: svc, Tokens: svc, Version: o.Version})
 	regs := []server.Registrar{}
-	console, deny, err := newConsole(o, svc)
+	console, deny, err := newConsole(ctx, o, svc)
 	if err != nil {
 		return nil, err
 	}
-	if console != nil {
-		regs = append(regs, console)
-	}
+	a.Console = console
+	regs = append(regs, console)
 	regs = append(regs, a.API)
 
 	a.Server, err = server.New(server.Deps{

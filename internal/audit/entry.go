@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,6 +37,10 @@ type Entry struct {
 	Detail       string
 	PrevHash     string // the previous entry's Hash (GenesisHash for entry 1)
 	Hash         string // hex SHA-256 of Canonical()
+
+	// computed is the hash of the canonical encoding when the reader of an
+	// export has already computed it from the line (saves encoding twice).
+	computed string
 }
 
 // NewEntry turns a caller's record into the entry that follows a chain whose
@@ -182,8 +187,9 @@ func appendString(b []byte, s string) []byte {
 
 // Digest returns the hex SHA-256 of the canonical JSON of v, or "" for nil.
 // The canonical JSON is v marshalled by encoding/json and re-encoded with
-// object keys sorted, no insignificant whitespace, no HTML escaping and numbers
-// as written; so a struct and a map with the same members digest alike.
+// object keys sorted (by bytes), no insignificant whitespace, numbers as
+// written and strings escaped as in the entry's canonical encoding; so a
+// struct and a map with the same members digest alike.
 func Digest(v any) (string, error) {
 	if v == nil {
 		return "", nil
@@ -210,13 +216,47 @@ func CanonicalJSON(v any) ([]byte, error) {
 	if err := dec.Decode(&generic); err != nil {
 		return nil, err
 	}
-	var out bytes.Buffer
-	enc := json.NewEncoder(&out)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(generic); err != nil {
-		return nil, err
+	return appendJSON(make([]byte, 0, len(raw)), generic), nil
+}
+
+// appendJSON writes a decoded JSON value with sorted keys and no whitespace.
+func appendJSON(b []byte, v any) []byte {
+	switch x := v.(type) {
+	case nil:
+		return append(b, "null"...)
+	case bool:
+		return strconv.AppendBool(b, x)
+	case json.Number:
+		return append(b, x...)
+	case string:
+		return appendString(b, x)
+	case []any:
+		b = append(b, '[')
+		for i, e := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSON(b, e)
+		}
+		return append(b, ']')
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, k)
+			b = append(b, ':')
+			b = appendJSON(b, x[k])
+		}
+		return append(b, '}')
 	}
-	return bytes.TrimSuffix(out.Bytes(), []byte("\n")), nil
+	panic(fmt.Sprintf("audit: unexpected JSON value %T", v))
 }
 
 // validHash reports whether s is 64 lower-case hex digits.

@@ -59,8 +59,10 @@ func appendHeader(b []byte, fromSeq int64) []byte {
 	return append(b, "}\n"...)
 }
 
+const entryLinePrefix = `{"type":"entry","entry":`
+
 func appendEntryLine(b []byte, e *Entry) []byte {
-	b = append(b, `{"type":"entry","entry":`...)
+	b = append(b, entryLinePrefix...)
 	b = e.AppendCanonical(b)
 	b = append(b, `,"hash":`...)
 	b = appendString(b, e.Hash)
@@ -185,6 +187,8 @@ func VerifyExport(r io.Reader, opts ExportOptions) (*Report, error) {
 				v.Malformed(lineNo, err)
 				continue
 			}
+			// The "entry" member is the canonical encoding, verbatim.
+			e.computed = hashHex(line[len(entryLinePrefix) : len(line)-len(`,"hash":"`)-64-len(`"}`)])
 			v.Entry(e)
 		case bytes.HasPrefix(line, []byte(`{"type":"checkpoint",`)):
 			checkpoints++

@@ -24,13 +24,13 @@ const (
 // contextWords are folded (lower-case, unaccented) word prefixes; a
 // keyword matches where a word starts with it.
 var contextWords = [numCtx][]string{
-	ctxCard:        {"tarjeta", "card", "visa", "mastercard", "master card", "amex", "american express", "credito", "credit", "debito", "debit", "pan ", "pago", "payment", "pagar", "cobr", "numero largo", "long number"},
+	ctxCard:        {"tarjeta", "card", "visa", "mastercard", "master card", "amex", "american express", "credito", "credit", "debito", "debit", "pan ", "pago", "payment", "pagar", "cobr", "numero largo", "long number", "cc "},
 	ctxCVV:         {"cvv", "cvc", "cv2", "codigo de seguridad", "cod. seguridad", "security code", "card verification", "verification code", "tres digitos", "three digits", "3 digitos", "3 digits", "tres numeros", "three numbers", "digitos de atras", "numeros de atras", "back of the card", "detras de la tarjeta", "reverso", "dorso"},
 	ctxExpiry:      {"caducidad", "caduca", "vencimiento", "vence", "expir", "exp.", "exp ", "valid thru", "valid through", "valid until", "good thru", "validez", "fecha de la tarjeta", "mm/aa", "mm/yy"},
 	ctxDOB:         {"nacimiento", "naci ", "nacio", "nacida", "nacido", "born", "birth", "dob", "d.o.b", "f. nac", "fecha nac", "f.nac", "cumpleanos", "birthday"},
 	ctxPassport:    {"pasaporte", "passport", "pass no", "n. pasaporte"},
 	ctxPlate:       {"matricula", "plate", "coche", "vehiculo", "vehicle", "registration", "placa", "licence plate", "license plate"},
-	ctxPostal:      {"codigo postal", "cod. postal", "cp ", "cp:", "c.p", "postal", "zip", "calle", "c/", "avenida", "avda", "av.", "plaza", "pza", "paseo", "direccion", "domicilio", "vivo en", "address", "street", "piso", "portal", "localidad", "provincia"},
+	ctxPostal:      {"codigo postal", "cod. postal", "cp ", "cp:", "c.p", "postal", "zip", "calle ", "c/", "avenida", "avda", "av.", "plaza", "pza", "paseo", "direccion", "domicilio", "vivo en", "address", "street", "piso", "portal", "localidad", "provincia"},
 	ctxNSS:         {"seguridad social", "nss", "n.s.s", "afiliacion", "naf", "social security number"},
 	ctxSSN:         {"ssn", "social security", "seguro social", "ss#", "ss #"},
 	ctxPhone:       {"telefono", "tlf", "tfno", "tel", "movil", "phone", "llam", "call", "contacto", "contact", "whatsapp", "mobile", "cell", "fax", "numero de contacto"},
@@ -120,6 +120,9 @@ func (st *scanState) lineStartIdx(pos int) int {
 		}
 		st.nlBuilt = true
 	}
+	if pos >= st.lineLo && pos < st.lineHi {
+		return st.lineLo
+	}
 	// The last line break before pos.
 	lo, hi := 0, len(st.nl)
 	for lo < hi {
@@ -130,10 +133,14 @@ func (st *scanState) lineStartIdx(pos int) int {
 			hi = m
 		}
 	}
-	if lo == 0 {
-		return 0
+	st.lineLo, st.lineHi = 0, len(st.text)
+	if lo > 0 {
+		st.lineLo = int(st.nl[lo-1]) + 1
 	}
-	return int(st.nl[lo-1]) + 1
+	if lo < len(st.nl) {
+		st.lineHi = int(st.nl[lo]) + 1
+	}
+	return st.lineLo
 }
 
 // turnsBackIdx is turnsBack with the index of line breaks.

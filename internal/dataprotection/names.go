@@ -157,7 +157,7 @@ func (st *scanState) scanNames() {
 				continue
 			}
 		}
-		if !capital && (t.end-t.start < 2 || t.end-t.start > 7) {
+		if !capital && !introWord(st.text[t.start:t.end]) {
 			continue
 		}
 		fl := st.wordFlags(i)
@@ -272,6 +272,7 @@ func (st *scanState) speakerNames() {
 				labels = append(labels, [2]int{p, int(toks[ti].end)})
 			}
 		}
+		st.mailHeaderName(ls)
 		nl := -1
 		for k := p; k < len(text); k++ {
 			if text[k] == '\n' {
@@ -523,4 +524,56 @@ func (st *scanState) titleCaseName(i int) int {
 	}
 	st.add(Person, int(toks[i].start), int(toks[j-1].end), 0.5, "title-case")
 	return j
+}
+
+// introWord is a cheap test for the lower-case words after which a name
+// follows, so most words skip the list lookup.
+func introWord(w []byte) bool {
+	if len(w) < 2 || len(w) > 7 {
+		return false
+	}
+	switch string(w) {
+	case "llamo", "nombre", "name", "soy", "am", "sr", "sra", "srta", "mr", "mrs", "ms", "miss", "dr", "dra", "don",
+		"habla", "atiende", "señor", "señora", "doña", "senor", "senora", "dona":
+		return true
+	}
+	return false
+}
+
+// mailHeaderName reports the display name of an e-mail header line:
+// "From: Ana García <ana@example.com>".
+func (st *scanState) mailHeaderName(ls int) {
+	text := st.text
+	rest := text[ls:min(len(text), ls+200)]
+	var n int
+	switch {
+	case hasPrefixFold(rest, "from: "), hasPrefixFold(rest, "para: "), hasPrefixFold(rest, "reply-to: "):
+		n = bytes.IndexByte(rest, ' ') + 1
+	case hasPrefixFold(rest, "to: "), hasPrefixFold(rest, "cc: "), hasPrefixFold(rest, "de: "):
+		n = 4
+	default:
+		return
+	}
+	lt := bytes.IndexByte(rest[n:], '<')
+	if lt <= 0 {
+		return
+	}
+	name := bytes.TrimSpace(bytes.Trim(rest[n:n+lt], " \""))
+	if len(name) < 2 || bytes.IndexByte(name, '\n') >= 0 {
+		return
+	}
+	start := ls + n + bytes.Index(rest[n:], name)
+	st.add(Person, start, start+len(name), 0.8, "mail-header")
+}
+
+func hasPrefixFold(b []byte, p string) bool {
+	if len(b) < len(p) {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		if b[i]|0x20 != p[i]|0x20 {
+			return false
+		}
+	}
+	return true
 }

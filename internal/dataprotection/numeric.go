@@ -211,8 +211,8 @@ func (st *scanState) spoken(i int) (next int, ok bool) {
 // writtenGap classifies the separator between two written digit groups:
 // up to three bytes of blanks and at most one of - . / ( ).
 func writtenGap(g []byte) (byte, bool) {
-	if len(g) == 0 || len(g) > 3 {
-		return 0, false
+	if len(g) == 0 || len(g) > 3 || len(g) > 1 && g[0] == '.' {
+		return 0, false // ". " ends a sentence
 	}
 	sep := byte(' ')
 	for _, c := range g {
@@ -261,16 +261,33 @@ func (st *scanState) numeric(i int) int {
 		return i
 	}
 	units := st.units
-	st.buildPrefix()
+	if len(units) > 1 {
+		st.buildPrefix()
+	}
 	st.cc.reset(units[0].start, units[len(units)-1].end+40)
+	matched := false
 	for s := 0; s < len(units); s++ {
 		for e := len(units) - 1; e >= s; e-- {
 			if units[e].d1-units[s].d0 > 19 {
 				continue
 			}
 			if st.matchWindow(s, e) {
+				matched = true
 				s = e
 				break
+			}
+		}
+	}
+	if st.s.opts.FailClosed {
+		// Payment mode masks any run of 12 or more digits, including runs
+		// longer than any card and runs no validator took.
+		if !matched && len(st.digits) >= 12 {
+			st.emit(CreditCard, 0, len(units)-1, 0.5, "fail-closed")
+		} else {
+			for k, u := range units {
+				if u.d1-u.d0 > 19 {
+					st.emit(CreditCard, k, k, 0.5, "fail-closed")
+				}
 			}
 		}
 	}
@@ -437,6 +454,9 @@ func (st *scanState) emit(e Entity, s, last int, score float64, validator string
 }
 
 func (st *scanState) windowInfo(s, e int) (written, spoken bool, gaps uint32) {
+	if s == e {
+		return !st.units[s].spoken, st.units[s].spoken, 0
+	}
 	p := st.prefix
 	spoken = p[e+1].spoken-p[s].spoken > 0
 	written = !spoken
@@ -573,10 +593,17 @@ func (st *scanState) matchWindow(s, e int) bool {
 		st.emit(ESNSS, s, e, 0.95, "mod97")
 		return true
 	}
-	// CREDIT_CARD: Luhn and a known IIN range and length.
-	if nd >= 12 && nd <= 19 {
-		if brand := cardBrand(d); brand != "" && luhn(d) {
+	// CREDIT_CARD: Luhn and a known IIN range and length, or Luhn and a
+	// card word on the same line ("my credit card 3590…").
+	if nd >= 12 && nd <= 19 && luhn(d) {
+		if brand := cardBrand(d); brand != "" {
 			st.emit(CreditCard, s, e, 1.0, brand)
+			return true
+		}
+		ls := st.lineStartIdx(start)
+		le := st.lineHi
+		if written && st.ctxIn(max(ls, start-60), min(le, end+20), ctxCard) {
+			st.emit(CreditCard, s, e, 0.9, "luhn+context")
 			return true
 		}
 	}
@@ -626,7 +653,7 @@ func (st *scanState) matchWindow(s, e int) bool {
 		return true
 	}
 	// CARD_EXPIRY: mm/yy, mm/yyyy or four spoken digits, with context.
-	if (n == 2 && (gaps == gapSlash || gaps == gapDash || gaps == gapSpace || gaps == 32) || n <= 4 && (nd == 4 || nd == 6) && !written) && validExpiry(st, s, e) &&
+	if (n == 2 && (gaps == gapSlash || gaps == gapDash || gaps == gapSpace || gaps == 32) || n <= 4 && (nd == 4 || nd == 6) && !written) && whole && validExpiry(st, s, e) &&
 		st.before(s, ctxExpiry) {
 		st.emit(CardExpiry, s, e, 0.9, "context")
 		return true
@@ -643,7 +670,7 @@ func (st *scanState) matchWindow(s, e int) bool {
 	}
 	// ES_POSTAL_CODE: five digits 01000–52999 near an address word.
 	if nd == 5 && n == 1 && written {
-		if v := atoiN(d); v >= 1000 && v <= 52999 && st.cc.has(text, ctxPostal) {
+		if v := atoiN(d); v >= 1000 && v <= 52999 && (start == 0 || text[start-1] != '/' && text[start-1] != '-') && st.ctxIn(start-50, end+25, ctxPostal) {
 			st.add(ESPostalCode, start, end, 0.8, "range+context")
 			return true
 		}
@@ -880,11 +907,24 @@ func (st *scanState) groupedLike(s, e, cc int) bool {
 	return n > 1
 }
 
-// before reports whether a keyword of kind occurs in the two turns before
-// unit s: the agent's question arms the customer's answer.
+// before reports whether a keyword of kind occurs just before unit s on
+// its line, or in the two turns before when the number opens its turn:
+// the agent's question arms the customer's answer.
 func (st *scanState) before(s int, kind ctxKind) bool {
 	start := st.units[s].start
-	return st.ctxIn(st.turnsBackIdx(start, 2, 300), start, kind)
+	ls := st.lineStartIdx(start)
+	if st.ctxIn(max(ls, start-60), start, kind) {
+		return true
+	}
+	// The answer must open its turn (after the speaker label).
+	p := ls
+	if spk := speaker(st.text, ls); spk != nil {
+		p = ls + len(spk) + 1
+	}
+	if start-p > 12 {
+		return false
+	}
+	return st.ctxIn(st.turnsBackIdx(start, 2, 300), ls, kind)
 }
 
 var dateTimeIdx = entityIndex(DateTime)

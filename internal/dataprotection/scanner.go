@@ -116,6 +116,8 @@ type scanState struct {
 	kwBuilt bool
 	nl      []int32
 	nlBuilt bool
+	lineLo  int // the line lineStartIdx found last: [lineLo, lineHi)
+	lineHi  int
 	prefix  []unitPrefix
 }
 
@@ -128,6 +130,7 @@ func (st *scanState) reset(s *Scanner, text []byte) {
 	st.kw = st.kw[:0]
 	st.kwBuilt = false
 	st.nlBuilt = false
+	st.lineLo, st.lineHi = 0, 0
 }
 
 func (st *scanState) add(e Entity, start, end int, score float64, validator string) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 func newTestScanner(tb testing.TB, opts Options) *Scanner {
@@ -93,6 +94,44 @@ func TestWindowInfoPrefix(t *testing.T) {
 			if w1 != w2 || s1 != s2 || g1 != g2 {
 				t.Errorf("windowInfo(%d,%d) = %v %v %b, want %v %v %b", a, b, w1, s1, g1, w2, s2, g2)
 			}
+		}
+	}
+}
+
+func TestFailClosed(t *testing.T) {
+	s := newTestScanner(t, Options{FailClosed: true})
+	tests := []struct{ text, want string }{
+		{"tarjeta 4111 1111 1111 1112", "CREDIT_CARD[4111 1111 1111 1112]"},
+		{"ref " + strings.Repeat("7", 25) + " ok", "CREDIT_CARD[" + strings.Repeat("7", 25) + "]"},
+		{"pedido 12345678901", ""},
+		{"Cliente: uno dos tres cuatro cinco seis siete ocho nueve uno dos tres", "CREDIT_CARD[uno dos tres cuatro cinco seis siete ocho nueve uno dos tres]"},
+	}
+	for _, tt := range tests {
+		if got := render(tt.text, s.Scan([]byte(tt.text))); got != tt.want {
+			t.Errorf("Scan(%q) = %q, want %q", tt.text, got, tt.want)
+		}
+	}
+}
+
+// TestHostileInput feeds inputs built to be slow: they must finish.
+func TestHostileInput(t *testing.T) {
+	s := newTestScanner(t, Options{FailClosed: true, Entities: AllEntities()})
+	inputs := map[string]string{
+		"digits":       strings.Repeat("1 ", 500000),
+		"spoken":       strings.Repeat("uno ", 250000),
+		"colons":       strings.Repeat("a:", 500000),
+		"at signs":     strings.Repeat("a@", 500000),
+		"one line":     strings.Repeat("x", 1<<20),
+		"dots":         strings.Repeat("1.", 500000),
+		"caps":         strings.Repeat("Ana ", 250000),
+		"turns":        strings.Repeat("Cliente: uno dos\nAgente: vale\n", 30000),
+		"invalid utf8": strings.Repeat("\xff\xc3", 500000),
+	}
+	for name, in := range inputs {
+		start := time.Now()
+		s.Scan([]byte(in))
+		if d := time.Since(start); d > 20*time.Second {
+			t.Errorf("%s: scan took %v", name, d)
 		}
 	}
 }

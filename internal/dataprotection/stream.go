@@ -232,10 +232,13 @@ func (p *processor) records(ctx context.Context, r io.Reader, f Format) error {
 				}
 			} else {
 				if header == nil {
+					// The header row is scanned without column context.
 					delim = sniffDelim(rec)
+					segs, ok = csvSegments(rec, delim, nil, segs)
 					header = csvHeader(rec, delim)
+				} else {
+					segs, ok = csvSegments(rec, delim, header, segs)
 				}
-				segs, ok = csvSegments(rec, delim, header, segs)
 				if !ok {
 					p.rep.warn("record %d: unterminated quoted cell", n)
 				}
@@ -367,5 +370,44 @@ func (p *processor) scanSegment(seg *segment) ([]Finding, int) {
 			k++
 		}
 	}
-	return fs[:k], prefix
+	fs = fs[:k]
+	if len(fs) == 0 && nameColumn(seg.key) && p.s.Enabled(Person) && looksLikeName(seg.dec) {
+		fs = append(fs, Finding{Entity: Person, Start: prefix, End: prefix + len(seg.dec), Score: 0.8, Validator: "name-column"})
+	}
+	return fs, prefix
+}
+
+// nameColumn reports whether a JSON key or CSV column holds people's names.
+func nameColumn(key []byte) bool {
+	if len(key) == 0 || len(key) > 32 {
+		return false
+	}
+	switch string(foldWord(nil, key)) {
+	case "name", "nombre", "full name", "fullname", "full_name", "first name", "first_name", "firstname", "last name", "last_name",
+		"lastname", "surname", "apellido", "apellidos", "customer", "cliente", "customer_name", "contact", "contacto",
+		"titular", "cardholder", "card_holder", "holder", "nombre_completo", "nombre completo":
+		return true
+	}
+	return false
+}
+
+// looksLikeName reports whether a cell could be a name: letters, blanks,
+// hyphens and apostrophes, at most six words, no digits.
+func looksLikeName(v []byte) bool {
+	if len(v) == 0 || len(v) > 80 {
+		return false
+	}
+	letters, words := 0, 1
+	for _, c := range v {
+		switch {
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80:
+			letters++
+		case c == ' ':
+			words++
+		case c == '-' || c == '\'' || c == '.':
+		default:
+			return false
+		}
+	}
+	return letters >= 2 && words <= 6
 }

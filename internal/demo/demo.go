@@ -99,6 +99,11 @@ func Seed(ctx context.Context, st *store.Store, opts Options) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("demo seed: %w", err)
 	}
+	if res.Seeded {
+		if err := st.AnalyzeOrganization(ctx); err != nil {
+			return res, fmt.Errorf("demo seed: %w", err)
+		}
+	}
 	return res, nil
 }
 

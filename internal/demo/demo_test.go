@@ -26,6 +26,7 @@ func TestSeed(t *testing.T) {
 		if !res.Seeded || res.Clients != 3 || res.Sites != 2 || res.Teams != 12 || res.People < 280 || res.People > 300 {
 			t.Fatalf("Seed = %+v; want 3 clients, 2 sites, 12 teams, ~300 people", res)
 		}
+		t.Logf("seeded %+v", res)
 		if res.Leavers == 0 || res.Leavers > res.People/5 {
 			t.Errorf("leavers = %d of %d", res.Leavers, res.People)
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/custodia/custodia/internal/detect/event"
+	"github.com/custodia/custodia/internal/detect/literal"
 	"github.com/custodia/custodia/internal/detect/normalize"
 	"github.com/custodia/custodia/internal/detect/sigma"
 )
@@ -57,6 +58,8 @@ type compiled struct {
 	idx      int
 	always   bool // no needle set: evaluate whenever routed
 	mark     uint32
+	need     uint8 // one bit per needle group
+	have     uint8 // groups hit in the event numbered mark
 	filters  []*sigma.Rule
 	corrs    []*correlator // correlations this rule feeds
 	emit     bool          // produce alerts of its own
@@ -130,8 +133,14 @@ const maxNeedleLen = 12
 
 // fieldPrefilter is the literal automaton of one field.
 type fieldPrefilter struct {
-	lf    *literalFilter
-	rules [][]int32 // needle id → rule indexes
+	lf    *literal.Filter
+	rules [][]groupRef // needle id → the rule groups it belongs to
+}
+
+// groupRef names needle group bit of rule number rule.
+type groupRef struct {
+	rule int32
+	bit  uint8
 }
 
 func (e *Engine) buildPrefilter() {
@@ -140,42 +149,37 @@ func (e *Engine) buildPrefilter() {
 	ids := map[key]int32{}
 	e.fieldAC = map[string]*fieldPrefilter{}
 	for _, c := range e.rules {
-		ns, ok := c.rule.Detection.Needles()
-		if !ok || e.cfg.NoPrefilter || len(ns) == 0 {
+		groups := c.rule.Detection.NeedleGroups()
+		if e.cfg.NoPrefilter || len(groups) == 0 {
 			c.always = true
 			continue
 		}
-		for _, n := range ns {
-			if n.Lit == "" {
-				c.always = true
-				break
-			}
-		}
-		if c.always {
-			continue
-		}
-		for _, n := range ns {
-			lit := bestWindow(n.Lit, maxNeedleLen)
-			k := key{n.Field, lit}
-			id, ok := ids[k]
-			fp := e.fieldAC[n.Field]
-			if fp == nil {
-				fp = &fieldPrefilter{}
-				e.fieldAC[n.Field] = fp
-			}
-			if !ok {
-				id = int32(len(needles[n.Field]))
-				ids[k] = id
-				needles[n.Field] = append(needles[n.Field], lit)
-				fp.rules = append(fp.rules, nil)
-			}
-			if l := fp.rules[id]; len(l) == 0 || l[len(l)-1] != int32(c.idx) {
-				fp.rules[id] = append(l, int32(c.idx))
+		for bit, g := range groups {
+			c.need |= 1 << bit
+			for _, n := range g {
+				lit := bestWindow(n.Lit, maxNeedleLen)
+				k := key{n.Field, lit}
+				fp := e.fieldAC[n.Field]
+				if fp == nil {
+					fp = &fieldPrefilter{}
+					e.fieldAC[n.Field] = fp
+				}
+				id, ok := ids[k]
+				if !ok {
+					id = int32(len(needles[n.Field]))
+					ids[k] = id
+					needles[n.Field] = append(needles[n.Field], lit)
+					fp.rules = append(fp.rules, nil)
+				}
+				ref := groupRef{rule: int32(c.idx), bit: uint8(bit)}
+				if l := fp.rules[id]; len(l) == 0 || l[len(l)-1] != ref {
+					fp.rules[id] = append(l, ref)
+				}
 			}
 		}
 	}
 	for f, fp := range e.fieldAC {
-		fp.lf = newLiteralFilter(needles[f])
+		fp.lf = literal.New(needles[f])
 	}
 }
 
@@ -260,7 +264,7 @@ func (e *Engine) ProcessIndex(ev *event.Event, idx int64) []Alert {
 	var alerts []Alert
 	for _, ri := range cands {
 		c := e.rules[ri]
-		if !c.always && c.mark != e.gen {
+		if !c.always && (c.mark != e.gen || c.have != c.need) {
 			continue
 		}
 		if !c.rule.Detection.Match(ev) {
@@ -298,9 +302,13 @@ func (e *Engine) scan(ev *event.Event) {
 // scanField runs one field's literal filter over text and marks the rules
 // of the needles found.
 func (e *Engine) scanField(fp *fieldPrefilter, text string, gen uint32) {
-	fp.lf.scan(text, func(id int32) {
-		for _, ri := range fp.rules[id] {
-			e.rules[ri].mark = gen
+	fp.lf.Scan(text, func(id int32) {
+		for _, ref := range fp.rules[id] {
+			r := e.rules[ref.rule]
+			if r.mark != gen {
+				r.mark, r.have = gen, 0
+			}
+			r.have |= 1 << ref.bit
 		}
 	})
 }

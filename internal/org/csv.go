@@ -50,6 +50,19 @@ var columnNames = map[string]Column{
 	"start_date":  ColStartDate,
 	"leave_date":  ColLeaveDate,
 	"active":      ColActive,
+	// Spanish headers, as HR systems in Spain export them.
+	"id_empleado":     ColEmployeeID,
+	"nombre":          ColFullName,
+	"nombre_completo": ColFullName,
+	"correo":          ColEmail,
+	"puesto":          ColJobRole,
+	"rol":             ColJobRole,
+	"sede":            ColSite,
+	"equipo":          ColTeam,
+	"clientes":        ColClients,
+	"fecha_alta":      ColStartDate,
+	"fecha_baja":      ColLeaveDate,
+	"activo":          ColActive,
 }
 
 // ColumnSet is the set of columns a file has.
@@ -72,6 +85,9 @@ type ImportRow struct {
 	StartDate  time.Time `json:"start_date,omitzero"`
 	LeaveDate  time.Time `json:"leave_date,omitzero"`
 	Active     bool      `json:"active"`
+	// ActiveSet is true when the row's active cell is not empty (an empty
+	// cell keeps the current value; new people are active).
+	ActiveSet bool `json:"active_set"`
 	// Columns says which columns the file has: a column the file lacks keeps
 	// the person's current value on update.
 	Columns ColumnSet `json:"columns"`
@@ -308,6 +324,7 @@ func parseRow(line int, rec []string, width int, idx map[Column]int, cols Column
 		}
 	}
 	if cols.Has(ColActive) {
+		row.ActiveSet = get(ColActive) != ""
 		a, ok := parseBool(get(ColActive))
 		if !ok {
 			row.Errors.Add("active", "must be true or false (also yes/no, sí/no, 1/0)")

@@ -6,7 +6,24 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/custodia/custodia/internal/identity"
 )
+
+// fuzzRef is existing data for planning fuzzed files: two sites, two
+// clients, two teams and two people.
+func fuzzRef() ImportRef {
+	day := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	return ImportRef{
+		Sites:   map[string]Site{"mad": {ID: 1, Code: "mad"}, "svq": {ID: 2, Code: "svq"}},
+		Clients: map[string]Client{"a": {ID: 1, Code: "a"}, "b": {ID: 2, Code: "b"}},
+		Teams:   map[string]Team{"t1": {ID: 1, Code: "t1", SiteID: 1, ClientID: 1}, "t2": {ID: 2, Code: "t2", SiteID: 2}},
+		People: map[string]Person{
+			"E1": {ID: 1, EmployeeID: "E1", FullName: "Ana", Email: "a@b.es", JobRole: "agent", SiteID: 1, TeamID: 1, ClientIDs: []int64{1}, StartDate: day, Active: true},
+			"E2": {ID: 2, EmployeeID: "E2", FullName: "Bo", Email: "b@b.es", JobRole: "agent", SiteID: 2, TeamID: 2, ClientIDs: []int64{1, 2}, Active: true},
+		},
+	}
+}
 
 func TestParsePeopleCSV(t *testing.T) {
 	in := "\ufeffEmployee_ID,Full Name,email,role,site,team,clients,start_date,leave_date,active\n" +
@@ -67,6 +84,18 @@ func TestParsePeopleCSVSemicolons(t *testing.T) {
 	}
 	if r := rows[0]; r.Columns.Has(ColSite) || !r.Columns.Has(ColClients) {
 		t.Errorf("columns = %b", r.Columns)
+	}
+}
+
+func TestParsePeopleCSVSpanishHeader(t *testing.T) {
+	in := "ID Empleado;Nombre;Correo;Puesto;Sede;Equipo;Clientes;Fecha alta;Fecha baja;Activo\n" +
+		"E7;Lucía Romero;lucia@example.es;Team Lead;svq;svq-1;bankx;2024-02-01;;sí\n"
+	rows, err := ParsePeopleCSV(strings.NewReader(in))
+	if err != nil || len(rows) != 1 {
+		t.Fatalf("ParsePeopleCSV = %+v, %v", rows, err)
+	}
+	if r := rows[0]; r.EmployeeID != "E7" || r.JobRole != "team_lead" || r.Site != "svq" || r.Team != "svq-1" || !r.Active || len(r.Errors) != 0 {
+		t.Errorf("row = %+v", r)
 	}
 }
 
@@ -173,6 +202,8 @@ func FuzzParsePeopleCSV(f *testing.F) {
 	f.Add([]byte("employee_id,full_name,email\nE1\nE2,B,b@c.de,extra\n"))
 	f.Add([]byte("employee_id,full_name,email\n\xff\xfe,bad,utf8@x.io\n"))
 	f.Add([]byte("a,b\n"))
+	f.Add([]byte("employee_id,full_name,email,site,team,clients,active\nE1,Ana,a@b.es,mad,t1,a,no\nE9,Zed,z@b.es,svq,t1,b;c,\nE1,Dup,d@b.es,,,,\n"))
+	ref := fuzzRef()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rows, err := ParsePeopleCSV(bytes.NewReader(data))
 		if err != nil {
@@ -180,6 +211,30 @@ func FuzzParsePeopleCSV(f *testing.F) {
 				t.Fatalf("error is not FieldErrors: %v", err)
 			}
 			return
+		}
+		// Planning the rows against existing data never panics, accounts for
+		// every row, and only proposes valid people.
+		for _, scope := range []identity.Scope{{All: true}, {ClientIDs: []int64{1}}, {ClientIDs: []int64{2}, TeamIDs: []int64{1}}} {
+			plan := BuildPlan(rows, ref, ImportOptions{Scope: scope, DeactivateMissing: true, Today: time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)})
+			c := plan.Counts
+			if c.Create+c.Update+c.Deactivate+c.Unchanged+c.Errors != len(plan.Items) || len(plan.Items) < len(rows) {
+				t.Fatalf("plan counts %+v for %d items, %d rows", c, len(plan.Items), len(rows))
+			}
+			for _, it := range plan.Items {
+				if it.Action == ActionError {
+					if len(it.Errors) == 0 {
+						t.Fatalf("error item without errors: %+v", it)
+					}
+					continue
+				}
+				p := it.Person
+				if err := p.Validate(); err != nil {
+					t.Fatalf("plan proposes an invalid person: %+v: %v", it.Person, err)
+				}
+				if !scope.All && !Visible(identity.Scope{ClientIDs: scope.ClientIDs}, &p) {
+					t.Fatalf("plan proposes a person outside the scope: %+v", p)
+				}
+			}
 		}
 		lines := bytes.Count(data, []byte{'\n'}) + 1
 		prev := 1

@@ -71,6 +71,8 @@ type ImportPlan struct {
 	Options ImportOptions `json:"options"`
 	Items   []ImportItem  `json:"items"`
 	Counts  ImportCounts  `json:"counts"`
+	// Warnings are plan-level notes for the user (plain English).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // ImportCounts counts a plan's items by action.
@@ -152,7 +154,12 @@ func BuildPlan(rows []ImportRow, ref ImportRef, opts ImportOptions) *ImportPlan 
 		}
 		plan.add(item)
 	}
-	if opts.DeactivateMissing {
+	valid := len(plan.Items) - plan.Counts.Errors
+	if opts.DeactivateMissing && valid == 0 {
+		// A file with no valid row is a wrong or broken file, not "everybody left".
+		plan.Warnings = append(plan.Warnings, "the file has no valid row, so nobody is deactivated as missing from it")
+	}
+	if opts.DeactivateMissing && valid > 0 {
 		ids := make([]string, 0, len(ref.People))
 		for id := range ref.People {
 			ids = append(ids, id)
@@ -166,8 +173,11 @@ func BuildPlan(rows []ImportRow, ref ImportRef, opts ImportOptions) *ImportPlan 
 			next := cur
 			next.ClientIDs = slices.Clone(cur.ClientIDs)
 			next.Active = false
-			if next.LeaveDate.IsZero() {
+			if next.LeaveDate.IsZero() || next.LeaveDate.After(today) {
 				next.LeaveDate = today
+			}
+			if next.LeaveDate.Before(next.StartDate) { // a future hire who never started
+				next.LeaveDate = next.StartDate
 			}
 			plan.add(ImportItem{
 				EmployeeID: id, Action: ActionDeactivate, PersonID: cur.ID,
@@ -298,11 +308,21 @@ func planRow(row *ImportRow, ref ImportRef, opts ImportOptions, names codeNames,
 		fe.Add("team", "is required: the person must stay in one of your teams")
 	}
 
-	// Leavers: a past leave date or active=false deactivates; active=true reactivates.
+	// Leavers: a past leave date or active=false deactivates; an explicit
+	// active=true reactivates (a rehire: without a leave_date column the old
+	// leave date is cleared). An empty active cell keeps the current state.
+	left := !next.LeaveDate.IsZero() && next.LeaveDate.Before(opts.Today)
 	switch {
-	case !next.LeaveDate.IsZero() && next.LeaveDate.Before(opts.Today):
+	case row.ActiveSet && row.Active && left && cols.Has(ColLeaveDate):
+		fe.Add("active", "is true but the leave date "+FormatDate(next.LeaveDate)+" has passed")
+	case row.ActiveSet && row.Active:
+		if left {
+			next.LeaveDate = time.Time{}
+		}
+		next.Active = true
+	case left:
 		next.Active = false
-	case cols.Has(ColActive):
+	case row.ActiveSet:
 		next.Active = row.Active
 	case !exists:
 		next.Active = true

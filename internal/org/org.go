@@ -223,7 +223,7 @@ func (s *Site) Validate() error {
 	if s.Country != "" && (len(s.Country) != 2 || s.Country[0] < 'A' || s.Country[0] > 'Z' || s.Country[1] < 'A' || s.Country[1] > 'Z') {
 		fe.Add("country", "must be a two-letter ISO country code such as ES")
 	}
-	if _, err := time.LoadLocation(s.Timezone); err != nil || len(s.Timezone) > 64 || strings.ContainsAny(s.Timezone, " \t") {
+	if _, err := time.LoadLocation(s.Timezone); err != nil || s.Timezone == "Local" || len(s.Timezone) > 64 || strings.ContainsAny(s.Timezone, " \t") {
 		fe.Add("timezone", "is not a known time zone (use a name such as Europe/Madrid)")
 	}
 	return fe.Err()
@@ -247,12 +247,13 @@ func (t *Team) Validate() error {
 }
 
 // Normalize trims p's fields, lower-cases its email, sorts and de-duplicates
-// its client ids, truncates dates to the day and defaults the job role to agent.
+// its client ids, truncates dates to the day, writes the job role as a
+// lower-case slug ("Team Lead" → "team_lead") defaulting to agent.
 func (p *Person) Normalize() {
 	p.EmployeeID = strings.TrimSpace(p.EmployeeID)
 	p.FullName = strings.Join(strings.Fields(p.FullName), " ")
 	p.Email = strings.ToLower(strings.TrimSpace(p.Email))
-	p.JobRole = strings.ToLower(strings.TrimSpace(p.JobRole))
+	p.JobRole = strings.Join(strings.Fields(strings.ToLower(p.JobRole)), "_") // "Team Lead" → "team_lead"
 	if p.JobRole == "" {
 		p.JobRole = "agent"
 	}

@@ -4,5 +4,5 @@ package posture
 
 import "syscall"
 
-// syscall_ENOTDIR is returned when a path goes through a regular file.
-var syscall_ENOTDIR error = syscall.ENOTDIR
+// errNotDir is returned when a path goes through a regular file.
+var errNotDir error = syscall.ENOTDIR

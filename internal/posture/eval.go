@@ -32,7 +32,7 @@ type Run struct {
 	h  *Host
 	mu sync.Mutex
 
-	cmds     map[string]cmdOutput
+	cmds     map[string]*cmdEntry
 	procs    *collected[[]Process]
 	pkgs     *collected[[]Package]
 	svcs     *collected[[]Service]
@@ -45,6 +45,13 @@ type cmdOutput struct {
 	err error
 }
 
+// cmdEntry is one command of the run: the first caller runs it, later
+// callers (and concurrent ones) wait for its output.
+type cmdEntry struct {
+	done chan struct{}
+	res  cmdOutput
+}
+
 type collected[T any] struct {
 	v   T
 	err error
@@ -52,7 +59,7 @@ type collected[T any] struct {
 
 // NewRun starts a run against h.
 func NewRun(h *Host) *Run {
-	return &Run{h: h, cmds: map[string]cmdOutput{}}
+	return &Run{h: h, cmds: map[string]*cmdEntry{}}
 }
 
 // Policy evaluates every check of p. It never panics: a check whose
@@ -81,6 +88,7 @@ func (r *Run) Policy(ctx context.Context, p *Policy) PolicyResult {
 			ID:          c.ID,
 			Title:       c.Title,
 			Compliance:  c.Compliance,
+			Mitre:       c.Mitre,
 			Remediation: c.Remediation,
 			Evidence:    []Evidence{},
 		}
@@ -121,7 +129,10 @@ func reason(c *Check, st Status, ev []Evidence) string {
 	var pick *Evidence
 	for _, wantMissing := range []bool{false, true} {
 		for i := range ev {
-			decisive := ev[i].Result == st || (st == Failed && c.Condition == None && ev[i].Result == Passed)
+			decisive := ev[i].Result == st
+			if c.Condition == None && st == Failed {
+				decisive = ev[i].Result == Passed
+			}
 			if decisive && ev[i].missing == wantMissing {
 				pick = &ev[i]
 				break
@@ -346,7 +357,7 @@ func (r *Run) evalFile(rule *Rule) Evidence {
 					ev.Target, ev.Observed, ev.Result = disp[i], "exists", Passed
 					return ev
 				}
-			case err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall_ENOTDIR):
+			case err != nil && !absent(err):
 				ev.Target, ev.Observed, ev.Result = disp[i], "cannot stat: "+cleanErr(err, r.h.Root), Error
 				return ev
 			default:
@@ -367,7 +378,7 @@ func (r *Run) evalFile(rule *Rule) Evidence {
 	for i, p := range paths {
 		o := targetOutcome{target: disp[i]}
 		st, err := os.Stat(p)
-		if err != nil && (errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall_ENOTDIR)) {
+		if err != nil && absent(err) {
 			continue
 		}
 		o.status, o.obs = r.matchFile(rule.Content, p, st, err)
@@ -386,7 +397,7 @@ func (r *Run) evalDir(rule *Rule) Evidence {
 				ev.Target, ev.Observed, ev.Result = disp[i], "exists", Passed
 				return ev
 			}
-			if err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall_ENOTDIR) {
+			if err != nil && !absent(err) {
 				ev.Target, ev.Observed, ev.Result = disp[i], "cannot stat: "+cleanErr(err, r.h.Root), Error
 				return ev
 			}
@@ -479,26 +490,7 @@ func (r *Run) evalCommand(ctx context.Context, rule *Rule) Evidence {
 		ev.Result, ev.Observed = NotApplicable, "commands are not available on this host"
 		return ev
 	}
-	key := strings.Join(rule.Argv, "\x00")
-	r.mu.Lock()
-	res, ok := r.cmds[key]
-	r.mu.Unlock()
-	if !ok {
-		timeout := r.h.CommandTimeout
-		if timeout <= 0 {
-			timeout = DefaultCommandTimeout
-		}
-		cctx, cancel := context.WithTimeout(ctx, timeout)
-		out, err := r.h.Runner.Run(cctx, rule.Argv)
-		cancel()
-		if errors.Is(err, context.DeadlineExceeded) {
-			err = fmt.Errorf("timed out after %s", timeout)
-		}
-		res = cmdOutput{out, err}
-		r.mu.Lock()
-		r.cmds[key] = res
-		r.mu.Unlock()
-	}
+	res := r.command(ctx, rule.Argv)
 	switch {
 	case errors.Is(res.err, ErrCommandNotFound):
 		ev.Result, ev.Observed, ev.missing = NotApplicable, res.err.Error(), true
@@ -510,6 +502,88 @@ func (r *Run) evalCommand(ctx context.Context, rule *Rule) Evidence {
 	st, obs := r.matchLines(rule.Content, splitLines(string(res.out)))
 	ev.Result, ev.Observed = st, obs
 	return ev
+}
+
+// command runs argv once per run, with the host's timeout, and returns
+// its output to every caller.
+func (r *Run) command(ctx context.Context, argv []string) cmdOutput {
+	key := strings.Join(argv, "\x00")
+	r.mu.Lock()
+	e, ok := r.cmds[key]
+	if !ok {
+		e = &cmdEntry{done: make(chan struct{})}
+		r.cmds[key] = e
+	}
+	r.mu.Unlock()
+	if ok {
+		select {
+		case <-e.done:
+			return e.res
+		case <-ctx.Done():
+			return cmdOutput{err: ctx.Err()}
+		}
+	}
+	timeout := r.h.CommandTimeout
+	if timeout <= 0 {
+		timeout = DefaultCommandTimeout
+	}
+	cctx, cancel := context.WithTimeout(ctx, timeout)
+	out, err := r.h.Runner.Run(cctx, argv)
+	cancel()
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = fmt.Errorf("timed out after %s", timeout)
+	}
+	e.res = cmdOutput{out, err}
+	close(e.done)
+	return e.res
+}
+
+// Prefetch starts the distinct commands of the given policies — those
+// whose requirements hold — at most workers at a time, so a run that reads
+// several slow commands (PowerShell on Windows) waits for the slowest
+// rather than for their sum. It returns when they have all finished.
+func (r *Run) Prefetch(ctx context.Context, policies []*Policy, workers int) {
+	if r.h.Runner == nil {
+		return
+	}
+	if workers < 1 {
+		workers = 1
+	}
+	var argvs [][]string
+	seen := map[string]bool{}
+	for _, p := range policies {
+		if req := p.Requirements; req != nil {
+			if req.Err != nil {
+				continue
+			}
+			if st, _ := r.rules(ctx, req.Condition, req.Rules); st != Passed {
+				continue
+			}
+		}
+		for _, c := range p.Checks {
+			for _, rule := range c.Rules {
+				if rule.Kind != KindCommand {
+					continue
+				}
+				if k := strings.Join(rule.Argv, "\x00"); !seen[k] {
+					seen[k] = true
+					argvs = append(argvs, rule.Argv)
+				}
+			}
+		}
+	}
+	sem := make(chan struct{}, workers)
+	var wg sync.WaitGroup
+	for _, argv := range argvs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(argv []string) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			r.command(ctx, argv)
+		}(argv)
+	}
+	wg.Wait()
 }
 
 func splitLines(s string) []string {
@@ -860,6 +934,12 @@ func (u *User) Lines() []string {
 		lines = append(lines, "group="+g)
 	}
 	return lines
+}
+
+// absent reports whether err means the path does not exist (including a
+// path that goes through a regular file).
+func absent(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, errNotDir)
 }
 
 // cleanErr strips the test root from an error message.

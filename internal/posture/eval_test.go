@@ -276,13 +276,17 @@ checks:
     title: "passes"
     condition: none
     rules: ['f:/etc/telnet.conf']
+  - id: 5
+    title: "none fails on the rule that passed"
+    condition: none
+    rules: ['f:/etc/telnet.conf', 'f:/etc/os-release -> r:^ID=debian']
 `
 	p, err := Parse([]byte(doc))
 	if err != nil {
 		t.Fatal(err)
 	}
 	pr := NewRun(th.Host).Policy(context.Background(), p)
-	want := []Status{Failed, NotApplicable, Error, Passed}
+	want := []Status{Failed, NotApplicable, Error, Passed, Failed}
 	for i, w := range want {
 		if pr.Checks[i].Result != w {
 			t.Errorf("check %s = %s (%s), want %s", pr.Checks[i].ID, pr.Checks[i].Result, pr.Checks[i].Reason, w)
@@ -291,8 +295,11 @@ checks:
 	if got, want := pr.Checks[0].Reason, "screen lock timeout: observed 900 s, expected <= 300 s"; got != want {
 		t.Errorf("reason = %q, want %q", got, want)
 	}
-	if pr.Score != 50 || pr.Passed != 1 || pr.Failed != 1 || pr.NotApplicable != 1 || pr.Errors != 1 {
-		t.Errorf("score = %v (%d/%d/%d/%d), want 50 (1/1/1/1)", pr.Score, pr.Passed, pr.Failed, pr.NotApplicable, pr.Errors)
+	if got := pr.Checks[4].Reason; !strings.Contains(got, "/etc/os-release") || !strings.Contains(got, "ID=debian") {
+		t.Errorf("none reason = %q, want the rule that passed", got)
+	}
+	if pr.Score != 33.3 || pr.Passed != 1 || pr.Failed != 2 || pr.NotApplicable != 1 || pr.Errors != 1 {
+		t.Errorf("score = %v (%d/%d/%d/%d), want 33.3 (1/2/1/1)", pr.Score, pr.Passed, pr.Failed, pr.NotApplicable, pr.Errors)
 	}
 
 	// Requirements not met: every check is not applicable.

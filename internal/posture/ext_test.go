@@ -2,6 +2,7 @@ package posture
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -72,5 +73,57 @@ func TestExtensions(t *testing.T) {
 			t.Errorf("parse(%q) succeeded, want error", bad)
 		}
 	}
-	_ = context.Background
+}
+
+// brokenRegistry fails every read, as an access-denied key does.
+type brokenRegistry struct{}
+
+func (brokenRegistry) KeyExists(string) (bool, error) { return false, errors.New("access denied") }
+func (brokenRegistry) Value(string, string) ([]string, bool, error) {
+	return nil, false, errors.New("access denied")
+}
+func (brokenRegistry) SubKeys(string) ([]string, error) { return nil, errors.New("access denied") }
+
+func TestRegistryErrorsAreErrors(t *testing.T) {
+	h := &Host{Registry: brokenRegistry{}}
+	for _, rule := range []string{
+		`r:HKLM\SOFTWARE\X`,
+		`r:HKLM\SOFTWARE\X -> V`,
+		`r:HKLM\SOFTWARE\X -> V -> 1`,
+		`every r:HKU\*\X -> V -> 1`,
+	} {
+		ev := evalRule(t, h, RegexPCRE2, rule)
+		if ev.Result != Error || !strings.Contains(ev.Observed, "access denied") {
+			t.Errorf("eval(%q) = %s %q, want error with the reason", rule, ev.Result, ev.Observed)
+		}
+	}
+}
+
+func TestPrefetchRunsCommandsConcurrentlyOnce(t *testing.T) {
+	th := newTestHost(t)
+	counter := filepath.Join(th.root, "count")
+	for _, n := range []string{"slow1", "slow2", "slow3"} {
+		th.script(t, n, `echo x >> `+counter+`; sleep 0.4; echo ok`)
+	}
+	doc := `
+policy: {id: p}
+checks:
+  - {id: 1, title: a, condition: all, rules: ['c:slow1 -> ok', 'c:slow2 -> ok']}
+  - {id: 2, title: b, condition: all, rules: ['c:slow3 -> ok', 'c:slow1 -> ok']}
+`
+	p := mustParse(t, doc)
+	r := NewRun(th.Host)
+	start := time.Now()
+	r.Prefetch(context.Background(), []*Policy{p}, 3)
+	pr := r.Policy(context.Background(), p)
+	if d := time.Since(start); d > 1100*time.Millisecond {
+		t.Errorf("prefetch + run took %s, want about one command's 0.4 s", d)
+	}
+	if pr.Passed != 2 {
+		t.Errorf("passed = %d, want 2", pr.Passed)
+	}
+	b, _ := os.ReadFile(counter)
+	if n := strings.Count(string(b), "x"); n != 3 {
+		t.Errorf("commands ran %d times, want 3 (each once)", n)
+	}
 }

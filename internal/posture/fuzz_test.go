@@ -46,3 +46,20 @@ func FuzzRule(f *testing.F) {
 		NewRun(&Host{Root: t.TempDir()}).rule(context.Background(), r)
 	})
 }
+
+// FuzzCompareVersions checks that version comparison is a consistent
+// order: antisymmetric and reflexive, for any input.
+func FuzzCompareVersions(f *testing.F) {
+	for _, p := range [][2]string{{"1.10", "1.9"}, {"1:1.0", "2.0"}, {"1.0~rc1", "1.0"}, {"10.0.19045.4291", "10.0.22631.3447"}, {"", "0"}} {
+		f.Add(p[0], p[1])
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		ab, ba := CompareVersions(a, b), CompareVersions(b, a)
+		if ab != -ba {
+			t.Fatalf("CompareVersions(%q, %q) = %d but reversed = %d", a, b, ab, ba)
+		}
+		if CompareVersions(a, a) != 0 {
+			t.Fatalf("CompareVersions(%q, itself) != 0", a)
+		}
+	})
+}

@@ -15,7 +15,6 @@ import (
 	"os"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -93,6 +92,7 @@ type Check struct {
 	Remediation string
 	References  []string
 	Compliance  map[string][]string
+	Mitre       map[string][]string // 5.x: tactic, technique, subtechnique
 	Condition   Condition
 	Rules       []*Rule
 	// Label and Unit are Custodia extensions that name the observed value
@@ -149,6 +149,7 @@ type rawPolicy struct {
 	} `yaml:"policy"`
 	Requirements *struct {
 		Title       string   `yaml:"title"`
+		Name        string   `yaml:"name"`
 		Description string   `yaml:"description"`
 		Condition   string   `yaml:"condition"`
 		Rules       []string `yaml:"rules"`
@@ -166,6 +167,8 @@ type rawCheck struct {
 	Remediation string    `yaml:"remediation"`
 	References  yaml.Node `yaml:"references"`
 	Compliance  yaml.Node `yaml:"compliance"`
+	Mitre       yaml.Node `yaml:"mitre"`
+	RegexType   string    `yaml:"regex_type"`
 	Condition   string    `yaml:"condition"`
 	Rules       []string  `yaml:"rules"`
 	Label       string    `yaml:"label"`
@@ -270,9 +273,12 @@ func Parse(data []byte) (p *Policy, err error) {
 		return nil, fmt.Errorf("policy %s: regex_type %q: want %q or %q", p.ID, raw.Policy.RegexType, RegexOS, RegexPCRE2)
 	}
 
-	rp := ruleParser{vars: p.Variables, regex: p.RegexType}
+	rp := ruleParser{vars: p.Variables, regex: p.RegexType, legacy: p.Dialect == Wazuh4}
 	if r := raw.Requirements; r != nil {
 		req := &Requirements{Title: r.Title, Description: r.Description}
+		if req.Title == "" {
+			req.Title = r.Name // 5.x
+		}
 		req.Condition, req.Err = parseCondition(r.Condition)
 		if req.Err == nil && len(r.Rules) == 0 {
 			req.Err = errors.New("no rules")
@@ -333,8 +339,23 @@ func Parse(data []byte) (p *Policy, err error) {
 		if len(rc.Rules) == 0 {
 			errs = append(errs, "no rules")
 		}
+		if rc.Mitre.Kind != 0 {
+			if rc.Mitre.Kind != yaml.MappingNode {
+				errs = append(errs, "mitre: want a map of tactic, technique, subtechnique")
+			} else if c.Mitre, err = parseCompliance(&rc.Mitre); err != nil {
+				errs = append(errs, "mitre: "+err.Error())
+			}
+		}
+		crp := rp
+		switch rt := strings.ToLower(strings.TrimSpace(rc.RegexType)); rt {
+		case "":
+		case RegexOS, RegexPCRE2:
+			crp.regex = rt // 4.x lets a check choose its regex engine
+		default:
+			errs = append(errs, fmt.Sprintf("regex_type %q: want %q or %q", rc.RegexType, RegexOS, RegexPCRE2))
+		}
 		for _, s := range rc.Rules {
-			rule, err := rp.parse(s)
+			rule, err := crp.parse(s)
 			if err != nil {
 				errs = append(errs, err.Error())
 				continue
@@ -446,11 +467,3 @@ func (c *Check) Frameworks() []string {
 
 // variableRE finds $name references in a rule target.
 var variableRE = regexp.MustCompile(`\$[A-Za-z_][A-Za-z0-9_]*`)
-
-// quoteID renders a check id for messages.
-func quoteID(id string) string {
-	if _, err := strconv.Atoi(id); err == nil {
-		return id
-	}
-	return strconv.Quote(id)
-}

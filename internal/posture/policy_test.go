@@ -41,12 +41,21 @@ policy:
   id: "custom5"
   name: "5.x style"
   description: "x"
+requirements:
+  name: "Run only on Linux hosts"
+  description: "Linux host requirement."
+  condition: all
+  rules:
+    - "f:/proc/sys/kernel/ostype -> Linux"
 checks:
   - id: cc_1
     name: "Password authentication disabled"
     compliance:
       cis: ["5.2.8"]
       iso_27001-2022: ["A.8.5", "A.8.9"]
+    mitre:
+      tactic: ["TA0005"]
+      technique: ["T1036"]
     condition: all
     rules:
       - 'f:/etc/ssh/sshd_config -> r:^\s*PasswordAuthentication\s+no\b'
@@ -81,6 +90,9 @@ func TestParseDialects(t *testing.T) {
 	}
 	if got := c.Compliance["iso_27001-2022"]; len(got) != 2 || got[1] != "A.8.9" {
 		t.Errorf("doc5 compliance = %v", c.Compliance)
+	}
+	if p5.Requirements.Title != "Run only on Linux hosts" || c.Mitre["technique"][0] != "T1036" {
+		t.Errorf("5.x requirements name / mitre: %q %v", p5.Requirements.Title, c.Mitre)
 	}
 	// \b is PCRE2 here, which OSRegex would reject.
 	if !c.Rules[0].Content.Clauses[0].Re.MatchString("PasswordAuthentication no") {
@@ -195,6 +207,32 @@ func TestParseRuleShapes(t *testing.T) {
 		}
 		if r.Kind != tt.kind || r.Not != tt.not || r.Sub != tt.sub || n != tt.n {
 			t.Errorf("parse(%q) = kind %s not %v sub %q clauses %d, want %s %v %q %d", tt.rule, r.Kind, r.Not, r.Sub, n, tt.kind, tt.not, tt.sub, tt.n)
+		}
+	}
+}
+
+func TestLegacyCompare(t *testing.T) {
+	for _, tt := range []struct {
+		rule   string
+		legacy bool
+		cmp    string
+		ok     bool
+	}{
+		{`f:/x -> n:remember=(\d+) compare => 5`, true, ">=", true},
+		{`f:/x -> n:remember=(\d+) compare =< 5`, true, "<=", true},
+		{`f:/x -> n:remember=(\d+) compare = 5`, true, "==", true},
+		{`f:/x -> n:gpgcheck=(\d+) compare \!= 1`, true, "!=", true},
+		{`f:/x -> n:remember=(\d+) compare => 5`, false, "", false},
+		{`f:/x -> n:gpgcheck=(\d+) compare \!= 1`, false, "", false},
+	} {
+		rp := ruleParser{regex: RegexPCRE2, legacy: tt.legacy}
+		r, err := rp.parse(tt.rule)
+		if (err == nil) != tt.ok {
+			t.Errorf("parse(%q, legacy=%v) error = %v, want ok=%v", tt.rule, tt.legacy, err, tt.ok)
+			continue
+		}
+		if err == nil && r.Content.Clauses[0].Cmp != tt.cmp {
+			t.Errorf("parse(%q) cmp = %q, want %q", tt.rule, r.Content.Clauses[0].Cmp, tt.cmp)
 		}
 	}
 }

@@ -37,6 +37,7 @@ type CheckResult struct {
 	Reason      string              `json:"reason,omitempty"`
 	Evidence    []Evidence          `json:"evidence"`
 	Compliance  map[string][]string `json:"compliance"`
+	Mitre       map[string][]string `json:"mitre,omitempty"`
 	Remediation string              `json:"remediation,omitempty"`
 }
 

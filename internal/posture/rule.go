@@ -76,6 +76,9 @@ type Clause struct {
 type ruleParser struct {
 	vars  map[string]string
 	regex string
+	// legacy accepts the compare spellings of stock 4.x policies (=>, =<,
+	// =, \!=, no space before the value).
+	legacy bool
 }
 
 func (rp *ruleParser) compile(src string) (*regexp.Regexp, error) {
@@ -331,6 +334,9 @@ func (rp *ruleParser) clause(raw string) (*Clause, error) {
 		}
 		cl.Text = body[:k]
 		rest := strings.TrimSpace(body[k+len(" compare "):])
+		if rp.legacy {
+			rest = legacyCompare(rest)
+		}
 		for _, op := range compareOps {
 			if strings.HasPrefix(rest, op) {
 				cl.Cmp = op
@@ -422,6 +428,20 @@ func (c *Content) ageOnly() bool {
 		}
 	}
 	return true
+}
+
+// legacyCompare rewrites the operator spellings found in stock 4.x
+// policies: "=>" and "=<" (reversed), "=" (equality) and "\!=" (escaped).
+func legacyCompare(s string) string {
+	for _, p := range [][2]string{{`\!=`, "!="}, {"=>", ">="}, {"=<", "<="}} {
+		if strings.HasPrefix(s, p[0]) {
+			return p[1] + " " + strings.TrimSpace(s[len(p[0]):])
+		}
+	}
+	if strings.HasPrefix(s, "=") && !strings.HasPrefix(s, "==") {
+		return "== " + strings.TrimSpace(s[1:])
+	}
+	return s
 }
 
 func startsWithOp(s string) bool {

@@ -6,8 +6,10 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/custodia/custodia/internal/audit"
@@ -71,37 +73,52 @@ type auditStmts struct {
 	insert *sql.Stmt
 }
 
+// prepareAuditStmts prepares Tx.Audit's statements on the write pool (once).
+func (s *Store) prepareAuditStmts() {
+	c := &s.auditStmts
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.head != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	head, err := s.write.PrepareContext(ctx, auditHeadQuery)
+	if err != nil {
+		return // prepared per transaction until it works
+	}
+	insert, err := s.write.PrepareContext(ctx, s.Rebind(auditInsert))
+	if err != nil {
+		head.Close()
+		return
+	}
+	c.head, c.insert = head, insert
+}
+
 // auditStmts returns the transaction's handles on the prepared statements;
 // the caller closes them.
 func (tx *Tx) auditStmts(ctx context.Context) (head, insert *sql.Stmt, err error) {
-	if tx.store == nil {
-		if head, err = tx.tx.PrepareContext(ctx, auditHeadQuery); err != nil {
-			return nil, nil, err
+	if s := tx.store; s != nil {
+		c := &s.auditStmts
+		c.mu.Lock()
+		h, i := c.head, c.insert
+		c.mu.Unlock()
+		if h != nil {
+			return tx.tx.StmtContext(ctx, h), tx.tx.StmtContext(ctx, i), nil
 		}
-		if insert, err = tx.tx.PrepareContext(ctx, rebind(tx.dialect, auditInsert)); err != nil {
-			head.Close()
-			return nil, nil, err
-		}
-		return head, insert, nil
+		// Preparing on the pool needs a free connection, and on SQLite the
+		// only writer connection is this transaction's: prepare for this
+		// transaction now, and on the pool once it has committed.
+		tx.AfterCommit(s.prepareAuditStmts)
 	}
-	c := &tx.store.auditStmts
-	c.mu.Lock()
-	if c.head == nil {
-		// Prepared on the pool; database/sql prepares them again on each
-		// connection that needs them.
-		if c.head, err = tx.store.write.PrepareContext(ctx, auditHeadQuery); err == nil {
-			if c.insert, err = tx.store.write.PrepareContext(ctx, rebind(tx.dialect, auditInsert)); err != nil {
-				c.head.Close()
-				c.head = nil
-			}
-		}
+	if head, err = tx.tx.PrepareContext(ctx, auditHeadQuery); err != nil {
+		return nil, nil, err
 	}
-	h, i := c.head, c.insert
-	c.mu.Unlock()
-	if err != nil {
-		return nil, nil, fmt.Errorf("prepare: %w", err)
+	if insert, err = tx.tx.PrepareContext(ctx, rebind(tx.dialect, auditInsert)); err != nil {
+		head.Close()
+		return nil, nil, err
 	}
-	return tx.tx.StmtContext(ctx, h), tx.tx.StmtContext(ctx, i), nil
+	return head, insert, nil
 }
 
 // Audit appends one record in a transaction of its own, for events that
@@ -442,15 +459,90 @@ func (s *Store) AuditStream(ctx context.Context, fromSeq, toSeq int64, entry fun
 
 var errPageFull = errors.New("page full")
 
+// auditItem is an entry or a checkpoint, in stream order.
+type auditItem struct {
+	e  audit.Entry
+	cp *audit.Checkpoint
+}
+
 // VerifyAudit verifies the whole chain and its checkpoints in the database.
+// Readers stream consecutive ranges of the chain concurrently (on the read
+// pool) while one goroutine feeds them, in order, to the verifier.
 func (s *Store) VerifyAudit(ctx context.Context, opts audit.VerifyOptions) (*audit.Report, error) {
 	opts.FromSeq = 1
 	v := audit.NewVerifier(opts)
-	err := s.AuditStream(ctx, 1, 0,
-		func(e *audit.Entry) error { v.Entry(*e); return nil },
-		func(c *audit.Checkpoint) error { v.Checkpoint(*c); return nil })
-	if err != nil {
-		return nil, err
+	// The latest checkpoint is read before the head (see AuditStream).
+	var sealed, head int64
+	if err := s.QueryRow(ctx, "SELECT COALESCE(MAX(seq), 0) FROM audit_checkpoints").Scan(&sealed); err != nil {
+		return nil, fmt.Errorf("read audit checkpoints: %w", err)
+	}
+	if err := s.QueryRow(ctx, "SELECT COALESCE(MAX(seq), 0) FROM audit_log").Scan(&head); err != nil {
+		return nil, fmt.Errorf("read audit chain head: %w", err)
+	}
+	end := max(head, sealed)
+	if end == 0 {
+		return v.Finish(), nil
+	}
+	const chunk = 8192
+	n := int((end + chunk - 1) / chunk)
+	readers := min(4, max(2, runtime.GOMAXPROCS(0)), n)
+	type result struct {
+		items []auditItem
+		err   error
+	}
+	results := make([]chan result, n)
+	for i := range results {
+		results[i] = make(chan result, 1)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
+	// A reader takes a slot before it takes the next range, and the slot is
+	// given back when that range has been verified: the ranges in flight are
+	// always the oldest ones, so the verifier never waits on a blocked reader.
+	slots := make(chan struct{}, readers+2)
+	var next atomic.Int64
+	for r := 0; r < readers; r++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case slots <- struct{}{}:
+				case <-ctx.Done():
+					return
+				}
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					<-slots
+					return
+				}
+				from := int64(i)*chunk + 1
+				to := min(from+chunk-1, end)
+				items := make([]auditItem, 0, to-from+1)
+				err := s.AuditStream(ctx, from, to,
+					func(e *audit.Entry) error { items = append(items, auditItem{e: *e}); return nil },
+					func(c *audit.Checkpoint) error { cp := *c; items = append(items, auditItem{cp: &cp}); return nil })
+				results[i] <- result{items, err}
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		res := <-results[i]
+		if res.err != nil {
+			return nil, res.err
+		}
+		for j := range res.items {
+			if cp := res.items[j].cp; cp != nil {
+				v.Checkpoint(*cp)
+			} else {
+				v.Entry(res.items[j].e)
+			}
+		}
+		<-slots
 	}
 	return v.Finish(), nil
 }

@@ -355,3 +355,51 @@ func TestAuditExportRoundTrip(t *testing.T) {
 		}
 	})
 }
+
+// TestAuditVerifyAcrossRanges covers chains longer than one verification
+// range (8192 entries), read concurrently: a removal at the boundary, a
+// checkpoint on it, and cancellation.
+func TestAuditVerifyAcrossRanges(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		key := testSigningKey(t)
+		for i := 0; i < 17; i++ {
+			n := 1000
+			if i == 8 {
+				n = 192 // a checkpoint exactly at entry 8192
+			}
+			err := s.InTx(ctx, func(tx *store.Tx) error {
+				for j := 0; j < n; j++ {
+					if err := tx.Audit(ctx, audit.Record{Action: "person.import", ObjectID: fmt.Sprint(j)}); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sealAudit(t, s, key)
+		}
+		rep, err := s.VerifyAudit(ctx, audit.VerifyOptions{RequireSealed: true})
+		if err != nil || rep.Err() != nil || rep.Entries != 16192 || rep.Checkpoints != 17 {
+			t.Fatalf("VerifyAudit = %+v, %v", rep, err)
+		}
+		cctx, cancel := context.WithCancel(ctx)
+		cancel()
+		if _, err := s.VerifyAudit(cctx, audit.VerifyOptions{}); err == nil {
+			t.Error("VerifyAudit with a cancelled context succeeded")
+		}
+		dropAuditTriggers(t, s)
+		if _, err := s.Exec(ctx, "DELETE FROM audit_log WHERE seq IN (8192, 8193)"); err != nil {
+			t.Fatal(err)
+		}
+		rep, err = s.VerifyAudit(ctx, audit.VerifyOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := rep.EntryProblem; p == nil || !strings.Contains(p.Message, "entries 8192–8193 missing (sequence jumps 8191 → 8194) — removed") {
+			t.Fatalf("problem = %+v", p)
+		}
+	})
+}

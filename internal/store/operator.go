@@ -165,3 +165,17 @@ func orgConflict(err error, field, msg string) error {
 }
 
 func orgID(id int64) string { return strconv.FormatInt(id, 10) }
+
+// AnalyzeOrganization refreshes the query planner's statistics of the
+// organization tables after a bulk change (demo seed, large import), so the
+// people list keeps using its indexes before autovacuum gets to it. On SQLite,
+// whose plans here do not depend on statistics, it does nothing.
+func (s *Store) AnalyzeOrganization(ctx context.Context) error {
+	if s.Dialect() != Postgres {
+		return nil
+	}
+	if _, err := s.Exec(ctx, "ANALYZE clients, sites, teams, people, person_clients"); err != nil {
+		return fmt.Errorf("analyze organization: %w", err)
+	}
+	return nil
+}

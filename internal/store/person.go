@@ -95,8 +95,8 @@ func (s *Store) People(ctx context.Context, f org.PersonFilter) ([]org.Person, i
 	// A short page that starts at the beginning is the whole result: no count needed.
 	total := len(out)
 	if offset > 0 || len(out) == limit {
-		where, args = personFilterSQL(f, true)
-		if err := s.QueryRow(ctx, "SELECT COUNT(*) FROM people p"+where, args...).Scan(&total); err != nil {
+		query, args := personCountSQL(f)
+		if err := s.QueryRow(ctx, query, args...).Scan(&total); err != nil {
 			return nil, 0, fmt.Errorf("count people: %w", err)
 		}
 	}
@@ -104,6 +104,23 @@ func (s *Store) People(ctx context.Context, f org.PersonFilter) ([]org.Person, i
 		return nil, 0, err
 	}
 	return out, total, nil
+}
+
+// personCountSQL counts the people matching f. The commonest lists — everyone,
+// or everyone of some clients — are counted from an index alone.
+func personCountSQL(f org.PersonFilter) (string, []any) {
+	sc := f.Scope
+	plain := strings.TrimSpace(f.Query) == "" && f.ClientID == 0 && f.SiteID == 0 && f.TeamID == 0 && f.Active == nil &&
+		sc.TeamIDs == nil && sc.PersonID == 0
+	switch {
+	case plain && sc.All:
+		return "SELECT COUNT(*) FROM people", nil
+	case plain && len(sc.ClientIDs) > 0:
+		in, args := orgInList(sc.ClientIDs, nil)
+		return "SELECT COUNT(DISTINCT person_id) FROM person_clients WHERE client_id IN " + in, args
+	}
+	where, args := personFilterSQL(f, true)
+	return "SELECT COUNT(*) FROM people p" + where, args
 }
 
 // personFilterSQL is the WHERE clause of a people filter (see personScopeSQLMode for inList).

@@ -75,6 +75,10 @@ func (s *Store) ApplyPeopleImport(ctx context.Context, plan *org.ImportPlan) (or
 	if err != nil {
 		return org.ImportResult{}, err
 	}
+	if res.Created+res.Updated+res.Deactivated >= 500 {
+		// Best effort: the import is committed either way.
+		_ = s.AnalyzeOrganization(ctx)
+	}
 	return res, nil
 }
 

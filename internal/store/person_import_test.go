@@ -186,6 +186,11 @@ func TestPeopleImportOptions(t *testing.T) {
 		if !slices.Equal(missing, []string{"E003"}) {
 			t.Errorf("missing people deactivated in scope A = %v, want [E003]", missing)
 		}
+		// A file without any valid row never deactivates everybody.
+		broken := parseCSV(t, "employee_id,full_name,email\n\"E001,broken\n")
+		if bp, err := s.PlanPeopleImport(ctx, broken, org.ImportOptions{Today: today, DeactivateMissing: true, Scope: allScope}); err != nil || bp.Counts.Deactivate != 0 || len(bp.Warnings) != 1 {
+			t.Errorf("plan of a broken file with deactivate missing = %+v %v, %v", bp.Counts, bp.Warnings, err)
+		}
 		res, err := s.ApplyPeopleImport(ctx, plan)
 		if err != nil || res.Deactivated != 1 {
 			t.Fatalf("apply deactivate missing = %+v, %v", res, err)
@@ -235,6 +240,27 @@ func TestPeopleImportOptions(t *testing.T) {
 		plan, _ = s.PlanPeopleImport(ctx, rows, org.ImportOptions{Today: today, Scope: allScope})
 		if plan.Changes() {
 			t.Errorf("second plan = %+v, want no changes", plan.Counts)
+		}
+
+		// A rehire: explicit active=true without a leave_date column clears the
+		// old leave date; with a past leave date in the file it is an error.
+		later := org.ImportOptions{Today: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC), Scope: allScope}
+		rows = parseCSV(t, "employee_id,full_name,email,active,leave_date\nE004,Diego Internal,diego@example.com,yes,2026-05-10\n")
+		plan, _ = s.PlanPeopleImport(ctx, rows, later)
+		if it := itemAt(t, plan, 2); it.Action != org.ActionError || !it.Errors.Has("active") {
+			t.Errorf("active=yes with a past leave date = %s %v", it.Action, it.Errors)
+		}
+		rows = parseCSV(t, "employee_id,full_name,email,active\nE004,Diego Internal,diego@example.com,\n")
+		if plan, _ = s.PlanPeopleImport(ctx, rows, later); plan.Changes() {
+			t.Errorf("empty active cell changed something: %+v", plan.Items)
+		}
+		rows = parseCSV(t, "employee_id,full_name,email,active\nE004,Diego Internal,diego@example.com,yes\n")
+		plan, _ = s.PlanPeopleImport(ctx, rows, later)
+		if res, err := s.ApplyPeopleImport(ctx, plan); err != nil || res.Updated != 1 {
+			t.Errorf("rehire = %+v, %v", res, err)
+		}
+		if p, _ := s.PersonByEmployeeID(ctx, allScope, "E004"); !p.Active || !p.LeaveDate.IsZero() {
+			t.Errorf("E004 after rehire = active %v leave %v", p.Active, p.LeaveDate)
 		}
 
 		// Moving a person to another site without changing their team is an

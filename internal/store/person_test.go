@@ -89,6 +89,25 @@ func TestPeopleScope(t *testing.T) {
 		if err != nil || total != 4 || len(page) != 2 || page[0].FullName != "Bob Smith" || page[1].FullName != "Carmen Both" {
 			t.Errorf("People(page 2 of 2) = %v, %d, %v", employeeIDs(page), total, err)
 		}
+		// Totals when the page is full (the count query runs), on each count path.
+		for _, tc := range []struct {
+			name string
+			f    org.PersonFilter
+			want int
+		}{
+			{"all", org.PersonFilter{Scope: allScope}, 4},
+			{"client A", org.PersonFilter{Scope: scopeOf(f.a.ID)}, 2},
+			{"clients A and B (a person of both counts once)", org.PersonFilter{Scope: scopeOf(f.a.ID, f.b.ID)}, 3},
+			{"client A, searching", org.PersonFilter{Scope: scopeOf(f.a.ID), Query: "example"}, 2},
+			{"supervisor", org.PersonFilter{Scope: identity.Scope{ClientIDs: []int64{f.a.ID, f.b.ID}, TeamIDs: []int64{f.teamB.ID}}}, 1},
+			{"empty scope", org.PersonFilter{Scope: identity.Scope{}}, 0},
+		} {
+			tc.f.Limit = 1
+			page, total, err := s.People(ctx, tc.f)
+			if err != nil || total != tc.want || len(page) != min(1, tc.want) {
+				t.Errorf("%s: People(limit 1) = %d rows, total %d, %v; want total %d", tc.name, len(page), total, err, tc.want)
+			}
+		}
 		if page, total, _ := s.People(ctx, org.PersonFilter{Scope: allScope, Page: org.Page{Offset: 10}}); len(page) != 0 || total != 4 {
 			t.Errorf("People(offset past end) = %d rows, total %d", len(page), total)
 		}
@@ -110,6 +129,13 @@ func TestPersonWrites(t *testing.T) {
 		}
 		other := org.Site{Code: "svq", Name: "Sevilla", Timezone: "Europe/Madrid"}
 		mustOK(t, s.CreateSite(ctx, &other))
+		// Moving a team to another site moves its people.
+		moved := f.internal
+		moved.SiteID = other.ID
+		mustOK(t, s.UpdateTeam(ctx, &moved))
+		if p, _ := s.Person(ctx, allScope, f.pnone.ID); p.SiteID != other.ID || p.SiteName != "Sevilla" {
+			t.Errorf("person of moved team at site %d %q", p.SiteID, p.SiteName)
+		}
 		wrongSite := org.Person{EmployeeID: "E101", FullName: "X", Email: "x@example.com", TeamID: f.teamA.ID, SiteID: other.ID}
 		if fe, ok := org.AsFieldErrors(s.CreatePerson(ctx, &wrongSite)); !ok || !fe.Has("team_id") {
 			t.Errorf("CreatePerson(team at another site) = %v", fe)

@@ -160,7 +160,8 @@ func (tx *Tx) CreateTeam(ctx context.Context, t *org.Team) error {
 	return tx.Audit(ctx, audit.Record{Action: "team.create", ObjectType: "team", ObjectID: orgID(id), ClientID: t.ClientID, After: t})
 }
 
-// UpdateTeam validates t and saves its site, client, code and name.
+// UpdateTeam validates t and saves its site, client, code and name. When the
+// team moves to another site, its people move with it.
 func (s *Store) UpdateTeam(ctx context.Context, t *org.Team) error {
 	if err := t.Validate(); err != nil {
 		return err
@@ -179,7 +180,17 @@ func (s *Store) UpdateTeam(ctx context.Context, t *org.Team) error {
 		if err != nil {
 			return fmt.Errorf("update team: %w", orgConflict(mapErr(err), "code", "is already used by another team"))
 		}
-		return tx.Audit(ctx, audit.Record{Action: "team.update", ObjectType: "team", ObjectID: orgID(t.ID), ClientID: t.ClientID, Before: before, After: t})
+		detail := ""
+		if t.SiteID != before.SiteID {
+			// The team's people move with it.
+			res, err := tx.Exec(ctx, "UPDATE people SET site_id = ?, updated_at = ? WHERE team_id = ?", t.SiteID, TimeArg(t.UpdatedAt), t.ID)
+			if err != nil {
+				return fmt.Errorf("move team members: %w", err)
+			}
+			n, _ := res.RowsAffected()
+			detail = fmt.Sprintf("moved to site %d with its %d people", t.SiteID, n)
+		}
+		return tx.Audit(ctx, audit.Record{Action: "team.update", ObjectType: "team", ObjectID: orgID(t.ID), ClientID: t.ClientID, Before: before, After: t, Detail: detail})
 	})
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -58,9 +59,17 @@ type env struct {
 
 const testPassword = "correct horse battery staple 42"
 
+// newEnv is newStack with a small organization.
 func newEnv(tb testing.TB) *env {
 	tb.Helper()
-	ctx := context.Background()
+	e := newStack(tb)
+	e.seedSmall()
+	return e
+}
+
+// newStack starts the stack on an empty database.
+func newStack(tb testing.TB) *env {
+	tb.Helper()
 	st := storetest.SQLite(tb)
 	keys, err := secret.New(secret.Generate())
 	if err != nil {
@@ -75,7 +84,11 @@ func newEnv(tb testing.TB) *env {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var logw io.Writer = io.Discard
+	if os.Getenv("CUSTODIA_TEST_LOG") == "1" {
+		logw = os.Stderr
+	}
+	logger := slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	cfg := config.Defaults()
 	w, err := NewServer(Deps{Config: cfg, Store: st, Identity: svc, Catalog: cat, Logger: logger, Now: clock.Now})
 	if err != nil {
@@ -89,7 +102,13 @@ func newEnv(tb testing.TB) *env {
 	e := &env{t: tb, st: st, svc: svc, web: w, clock: clock, seeds: map[string][]byte{}}
 	e.srv = httptest.NewServer(srv)
 	tb.Cleanup(e.srv.Close)
+	return e
+}
 
+// seedSmall creates two clients (A: a bank, B: a telco), a site, a team and
+// a person for each client.
+func (e *env) seedSmall() {
+	tb, st, ctx := e.t, e.st, context.Background()
 	must := func(err error) {
 		tb.Helper()
 		if err != nil {
@@ -115,7 +134,6 @@ func newEnv(tb testing.TB) *env {
 		SiteID: e.site.ID, TeamID: e.teamB.ID, ClientIDs: []int64{e.clientB.ID}, Active: true}
 	must(st.CreatePerson(ctx, &e.personA))
 	must(st.CreatePerson(ctx, &e.personB))
-	return e
 }
 
 // addUser creates a user with testPassword; withTOTP enrols TOTP through

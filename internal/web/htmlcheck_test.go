@@ -237,4 +237,3 @@ func checkPageHygiene(tb testing.TB, d *doc) {
 		}
 	})
 }
-

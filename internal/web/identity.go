@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"errors"
 	"net/http"
 
@@ -9,13 +8,6 @@ import (
 	"github.com/custodia/custodia/internal/identity/auth"
 	"github.com/custodia/custodia/internal/identity/sso"
 )
-
-// ssoLoginer opens a session for an identity proven by the OpenID provider.
-// The identity service provides it; until it does, single sign-on answers
-// "not available".
-type ssoLoginer interface {
-	SSOLogin(ctx context.Context, ext *identity.ExternalIdentity, ip, userAgent string) (*auth.LoginResult, error)
-}
 
 // authFailure maps an identity service error to a status and the message
 // key the user sees; ok is false for an internal error.

@@ -219,7 +219,6 @@ func (s *Server) oidcCallback(w http.ResponseWriter, r *http.Request) error {
 		return errNotFound
 	}
 	sso.ClearStateCookie(w, request.Secure(r))
-	loginer, ok := any(s.id).(ssoLoginer)
 	fail := func(err error) error {
 		s.log.WarnContext(r.Context(), "single sign-on failed", "request_id", request.ID(r), "error", err.Error())
 		status, key, args, ok := authFailure(err)
@@ -228,14 +227,11 @@ func (s *Server) oidcCallback(w http.ResponseWriter, r *http.Request) error {
 		}
 		return s.renderLogin(w, r, status, loginData{Next: "/"}, s.cat.T(s.lang(r), key, args...))
 	}
-	if !ok {
-		return fail(errors.New("the identity service has no SSOLogin"))
-	}
 	ext, returnTo, err := s.sso.Finish(r.Context(), r, s.now())
 	if err != nil {
 		return fail(err)
 	}
-	res, err := loginer.SSOLogin(r.Context(), ext, request.IP(r), r.UserAgent())
+	res, err := s.id.SSOLogin(r.Context(), ext, request.IP(r), r.UserAgent())
 	if err != nil {
 		return fail(err)
 	}

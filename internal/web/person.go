@@ -112,6 +112,16 @@ func personFromForm(r *http.Request, p *org.Person) org.FieldErrors {
 func (s *Server) personSave(w http.ResponseWriter, r *http.Request, p *org.Person, isNew bool) error {
 	sc := scope(r)
 	fe := personFromForm(r, p)
+	if len(fe) > 0 {
+		// Show the domain's problems with the other fields too.
+		if dfe, ok := org.AsFieldErrors(p.Validate()); ok {
+			for _, e := range dfe {
+				if !fe.Has(e.Field) {
+					fe = append(fe, e)
+				}
+			}
+		}
+	}
 	var err error = fe.Err()
 	if err == nil {
 		if isNew {

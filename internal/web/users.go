@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"slices"
 	"strconv"
@@ -114,6 +115,7 @@ func (s *Server) userCreate(w http.ResponseWriter, r *http.Request) error {
 	}
 	var u identity.User
 	fe := userFromForm(r, &u)
+	mergeUserErrors(fe, &u)
 	var oneTime string
 	var err error = fe.Err()
 	if err == nil {
@@ -179,6 +181,7 @@ func (s *Server) userUpdate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	fe := userFromForm(r, u)
+	mergeUserErrors(fe, u)
 	err = fe.Err()
 	if err == nil {
 		err = s.id.UpdateUser(r.Context(), principal(r), u)
@@ -223,4 +226,24 @@ func (s *Server) userMFAReset(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return redirect(w, r, withFlash("/users/"+itoa64(id), "mfa_reset"))
+}
+
+// mergeUserErrors adds the domain's validation problems to the form's own,
+// so that every wrong field is marked at once.
+func mergeUserErrors(fe identity.FieldErrors, u *identity.User) {
+	if len(fe) == 0 {
+		return
+	}
+	check := *u
+	if check.Role == "" {
+		check.Role = identity.RoleAgent
+	}
+	var dfe identity.FieldErrors
+	if errors.As(check.Validate(), &dfe) {
+		for k, v := range dfe {
+			if _, ok := fe[k]; !ok {
+				fe[k] = v
+			}
+		}
+	}
 }

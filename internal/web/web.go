@@ -219,4 +219,3 @@ func errStatus(status int, key string, args ...any) error {
 }
 
 var errNotFound = errStatus(http.StatusNotFound, "error.not_found")
-

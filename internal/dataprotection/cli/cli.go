@@ -41,7 +41,7 @@ type engineFlags struct {
 
 func (e *engineFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&e.lang, "lang", "auto", "language of spoken numbers and context words: es, en or auto (both)")
-	fs.StringVar(&e.entities, "entities", "", "comma-separated entities to report (default: all); see the list below")
+	fs.StringVar(&e.entities, "entities", "", "comma-separated entities to report (default: all but DATE_TIME); see the list below")
 	fs.StringVar(&e.input, "input-format", "", "read every input as this format: text, jsonl, csv, json or eml (default: from the file extension)")
 	fs.BoolVar(&e.failClosed, "fail-closed", false, "payment mode: mask any run of 12 or more digits as CREDIT_CARD even when the Luhn check fails")
 	fs.Float64Var(&e.minScore, "min-score", 0, "drop findings scored below this (0–1)")

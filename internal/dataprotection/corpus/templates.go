@@ -178,7 +178,7 @@ func chatB(b *builder, r *rand.Rand, p persona, lang string) {
 }
 
 func emailA(b *builder, r *rand.Rand, p persona, lang string) {
-	b.textf("From: %s %s <", p.first, p.last).pii(dp.EmailAddress, email(r, p.first, p.last)).text(">\nTo: soporte@custodia-cc.es\nSubject: ")
+	b.text("From: ").pii(dp.Person, p.first+" "+p.last).text(" <").pii(dp.EmailAddress, email(r, p.first, p.last)).text(">\nTo: ").pii(dp.EmailAddress, "soporte@custodia-cc.es").text("\nSubject: ")
 	b.textf(L(lang, "Factura %s\n\n", "Invoice %s\n\n"), invoice(r))
 	b.text(L(lang, "Hola,\n\nles escribo por ", "Hello,\n\nI am writing about "))
 	noise(b, r, lang)

@@ -108,7 +108,9 @@ func twoDigits(d string, lang string) (string, bool) {
 	case t == 1:
 		return teensEN[u], true
 	case u == 0:
-		return tensEN[t], true
+		// A bare "forty" before another digit is heard as 4x in English;
+		// callers say "four oh" instead.
+		return "", false
 	}
 	return tensEN[t] + " " + digitsEN[u], true
 }

@@ -22,17 +22,18 @@ const (
 	List
 )
 
-// Field is one named value of an event.
+// Field is one named value of an event. A List field's items are
+// returned by Event.Items.
 type Field struct {
 	Name  string
 	Value string
 	Kind  Kind
-	List  []string
 	// Dup marks a field whose value copies another field of the event
 	// (an added Sigma name); full-text searches skip it.
 	Dup bool
 
 	src     int32 // for an alias: 1 + index of the field it copies
+	list    int32 // for a List: index into Event.lists
 	lower   string
 	lowered bool
 }
@@ -55,8 +56,29 @@ type Event struct {
 	// Sysmon event 1 is both category process_creation and service sysmon).
 	Logsources []Logsource
 
+	// Resolve, if set, maps a field name Get did not find to another name
+	// (parsers use it to keep original paths addressable after renaming).
+	Resolve func(name string) string
+
 	index   map[string]int32
 	indexed bool
+	lists   [][]string
+}
+
+// Reindex drops the name index after fields were renamed in place.
+func (e *Event) Reindex() {
+	if e.indexed {
+		clear(e.index)
+		e.indexed = false
+	}
+}
+
+// Items returns the elements of a List field (nil for other kinds).
+func (e *Event) Items(f *Field) []string {
+	if f.Kind != List || int(f.list) >= len(e.lists) {
+		return nil
+	}
+	return e.lists[f.list]
 }
 
 // mapThreshold is the field count above which Get uses a map instead of a
@@ -71,6 +93,9 @@ func (e *Event) Reset() {
 	e.Time = time.Time{}
 	e.Format = ""
 	e.Logsources = e.Logsources[:0]
+	e.Resolve = nil
+	clear(e.lists)
+	e.lists = e.lists[:0]
 	if e.indexed {
 		clear(e.index)
 		e.indexed = false
@@ -91,7 +116,8 @@ func (e *Event) Add(name, value string, kind Kind) {
 
 // AddList appends a list-valued field.
 func (e *Event) AddList(name string, items []string) {
-	e.Fields = append(e.Fields, Field{Name: name, Value: strings.Join(items, " "), Kind: List, List: items})
+	e.lists = append(e.lists, items)
+	e.Fields = append(e.Fields, Field{Name: name, Value: strings.Join(items, " "), Kind: List, list: int32(len(e.lists) - 1)})
 	if e.indexed {
 		if _, ok := e.index[name]; !ok {
 			e.index[name] = int32(len(e.Fields) - 1)
@@ -117,22 +143,17 @@ func (e *Event) Set(name, value string, kind Kind) {
 	e.Add(name, value, kind)
 }
 
-// Alias adds name as a copy of field src (marked Dup) unless the event
-// already has a field called name.
-func (e *Event) Alias(name string, src *Field) {
+// Alias adds name as a copy of field number src (marked Dup) unless the
+// event already has a field called name.
+func (e *Event) Alias(name string, src int) {
 	if e.Get(name) != nil {
 		return
 	}
-	f := *src
+	f := e.Fields[src]
 	f.Name = name
 	f.Dup = true
 	if f.src == 0 {
-		for i := range e.Fields {
-			if &e.Fields[i] == src {
-				f.src = int32(i + 1)
-				break
-			}
-		}
+		f.src = int32(src + 1)
 	}
 	e.Fields = append(e.Fields, f)
 	if e.indexed {
@@ -198,13 +219,28 @@ func (e *Event) LowerAll() {
 // Get returns the first field called name, or nil if there is none.
 // Field names are case-sensitive, as in Windows event XML.
 func (e *Event) Get(name string) *Field {
-	if len(e.Fields) <= mapThreshold {
-		for i := range e.Fields {
-			if e.Fields[i].Name == name {
+	if i := e.Index(name); i >= 0 {
+		return &e.Fields[i]
+	}
+	if e.Resolve != nil {
+		if alt := e.Resolve(name); alt != "" && alt != name {
+			if i := e.Index(alt); i >= 0 {
 				return &e.Fields[i]
 			}
 		}
-		return nil
+	}
+	return nil
+}
+
+// Index returns the position of the first field called name, or -1.
+func (e *Event) Index(name string) int {
+	if len(e.Fields) <= mapThreshold {
+		for i := range e.Fields {
+			if e.Fields[i].Name == name {
+				return i
+			}
+		}
+		return -1
 	}
 	if !e.indexed {
 		if e.index == nil {
@@ -216,9 +252,9 @@ func (e *Event) Get(name string) *Field {
 		}
 	}
 	if i, ok := e.index[name]; ok {
-		return &e.Fields[i]
+		return int(i)
 	}
-	return nil
+	return -1
 }
 
 // Value returns the text of field name and whether it exists.

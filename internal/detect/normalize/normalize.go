@@ -111,6 +111,11 @@ func (n *Normalizer) add(sp SourceSpec) error {
 		if k == "Channel" && c.values != nil {
 			channels = c.values
 		}
+		if k == "_format" {
+			// The cheapest test goes first.
+			s.conds = append([]cond{c}, s.conds...)
+			continue
+		}
 		s.conds = append(s.conds, c)
 	}
 	for _, ls := range sp.Logsource {
@@ -212,8 +217,8 @@ func (s *source) apply(e *event.Event) {
 			continue
 		}
 		for _, src := range fm.sources {
-			if f := e.Get(src); f != nil {
-				e.Alias(fm.name, f)
+			if i := e.Index(src); i >= 0 {
+				e.Alias(fm.name, i)
 				break
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/custodia/custodia/internal/detect/event"
 )
@@ -34,13 +35,24 @@ func benchParse(b *testing.B, f func(int) string) {
 	lines, total := benchLines(4096, f)
 	p := NewParser(Auto)
 	var e event.Event
-	b.SetBytes(int64(total / len(lines)))
+	per := total / len(lines)
+	b.SetBytes(int64(per))
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	for i := 0; i < b.N; i++ {
 		if err := p.Parse(lines[i%len(lines)], &e); err != nil {
 			b.Fatal(err)
 		}
+	}
+	reportCPU(b, cpu0, int64(per)*int64(b.N))
+}
+
+// reportCPU reports throughput per CPU second of the process: the
+// per-core figure, meaningful on a shared machine.
+func reportCPU(b *testing.B, cpu0 time.Duration, bytes int64) {
+	if cpu := cpuTime() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(bytes)/1e6/cpu.Seconds(), "MB/cpu-s")
 	}
 }
 
@@ -62,6 +74,7 @@ func BenchmarkReadAndParse(b *testing.B) {
 	text := strings.Join(lines, "\n") + "\n"
 	b.SetBytes(int64(len(text)))
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	for i := 0; i < b.N; i++ {
 		r := NewReader(strings.NewReader(text))
 		p := NewParser(Auto)
@@ -76,6 +89,7 @@ func BenchmarkReadAndParse(b *testing.B) {
 			}
 		}
 	}
+	reportCPU(b, cpu0, int64(len(text))*int64(b.N))
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	b.ReportMetric(float64(ms.HeapInuse)/1e6, "heap-MB")

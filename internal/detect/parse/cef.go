@@ -91,17 +91,22 @@ func parseCEFExtension(s string, e *event.Event) error {
 		rest := s[eq+1:]
 		// Find the next " key=" where key is a run of non-space characters.
 		end := len(rest)
-		for j := 0; j < len(rest); j++ {
-			if rest[j] == '\\' {
-				j++
-				continue
+		for j := 0; ; {
+			k := strings.IndexByte(rest[j:], '=')
+			if k < 0 {
+				break
 			}
-			if rest[j] != '=' {
-				continue
+			k += j
+			j = k + 1
+			bs := 0
+			for b := k - 1; b >= 0 && rest[b] == '\\'; b-- {
+				bs++
 			}
-			k := strings.LastIndexByte(rest[:j], ' ')
-			if k >= 0 && k+1 < j {
-				end = k
+			if bs%2 == 1 {
+				continue // escaped \=
+			}
+			if sp := strings.LastIndexByte(rest[:k], ' '); sp >= 0 && sp+1 < k {
+				end = sp
 				break
 			}
 		}
@@ -129,7 +134,7 @@ func parseCEFExtension(s string, e *event.Event) error {
 		}
 		for i := range e.Fields {
 			if e.Fields[i].Name == l.k {
-				e.Alias(l.v, &e.Fields[i])
+				e.Alias(l.v, i)
 				break
 			}
 		}

@@ -6,51 +6,83 @@ import (
 	"github.com/custodia/custodia/internal/detect/event"
 )
 
-// addEvtxNames adds the Sigma field names of a Windows event exported by an
-// evtx-to-JSON tool: System children by name (EventID, Channel, Computer…),
-// XML attributes as Tag_Attribute (Provider_Name, Execution_ProcessID…),
-// and every EventData and UserData field by its own name. The dotted
-// originals stay addressable.
-func addEvtxNames(e *event.Event) {
-	n := len(e.Fields)
-	for i := 0; i < n; i++ {
+// evtxShortName returns the Sigma name of a dotted evtx-to-JSON path:
+// System children by name (EventID, Channel, Computer…), XML attributes as
+// Tag_Attribute (Provider_Name, Execution_ProcessID…), EventData fields and
+// UserData leaves by their own name. ok is false for paths without one.
+func evtxShortName(name string) (string, bool) {
+	switch {
+	case strings.HasPrefix(name, "Event.System."):
+		rest := name[len("Event.System."):]
+		if tag, attr, ok := strings.Cut(rest, ".#attributes."); ok {
+			if strings.Contains(tag, ".") || strings.Contains(attr, ".") {
+				return "", false
+			}
+			return tag + "_" + attr, true
+		}
+		rest = strings.TrimSuffix(rest, ".#text")
+		if rest == "" || strings.Contains(rest, ".") {
+			return "", false
+		}
+		return rest, true
+	case strings.HasPrefix(name, "Event.EventData."):
+		rest := name[len("Event.EventData."):]
+		if strings.HasPrefix(rest, "#attributes") || strings.Contains(rest, ".#") {
+			return "", false
+		}
+		return rest, true
+	case strings.HasPrefix(name, "Event.UserData."):
+		rest := name[len("Event.UserData."):]
+		if i := strings.LastIndexByte(rest, '.'); i >= 0 {
+			rest = rest[i+1:]
+		}
+		if rest == "" || rest[0] == '#' {
+			return "", false
+		}
+		return rest, true
+	}
+	return "", false
+}
+
+// addEvtxNames renames the fields of a Windows event exported by an
+// evtx-to-JSON tool to their Sigma names (see evtxShortName). The dotted
+// originals stay addressable: Event.Get resolves them through the event's
+// Resolve function. If two paths share a Sigma name, the first (System
+// before EventData) answers to it.
+func (p *Parser) addEvtxNames(e *event.Event) {
+	if p.evtxNames == nil {
+		p.evtxNames = make(map[string]string, 128)
+	}
+	for i := range e.Fields {
 		f := &e.Fields[i]
-		name := f.Name
-		switch {
-		case strings.HasPrefix(name, "Event.System."):
-			rest := name[len("Event.System."):]
-			tag, attr, hasAttr := strings.Cut(rest, ".#attributes.")
-			switch {
-			case hasAttr:
-				// Provider.#attributes.Name → Provider_Name; also Provider.Name.
-				e.Alias(tag+"_"+attr, f)
-				if tag == "Provider" && attr == "Name" {
-					e.Alias("Provider", &e.Fields[i])
-				}
-				if tag == "TimeCreated" && attr == "SystemTime" {
-					if t, ok := parseTimestamp(f.Value); ok {
-						e.Time = t
-					}
-				}
-			case strings.HasSuffix(rest, ".#text"):
-				e.Alias(strings.TrimSuffix(rest, ".#text"), f)
-			case !strings.Contains(rest, "."):
-				e.Alias(rest, f)
+		short, ok := p.evtxNames[f.Name]
+		if !ok {
+			short, _ = evtxShortName(f.Name)
+			if len(p.evtxNames) < maxInterned {
+				p.evtxNames[f.Name] = short
 			}
-		case strings.HasPrefix(name, "Event.EventData."):
-			rest := name[len("Event.EventData."):]
-			if strings.Contains(rest, "#attributes") {
-				continue
-			}
-			e.Alias(rest, f)
-		case strings.HasPrefix(name, "Event.UserData."):
-			rest := name[len("Event.UserData."):]
-			if i := strings.LastIndexByte(rest, '.'); i >= 0 {
-				rest = rest[i+1:]
-			}
-			if rest != "" && rest[0] != '#' {
-				e.Alias(rest, f)
+		}
+		if short == "" {
+			continue
+		}
+		f.Name = short
+		if short == "TimeCreated_SystemTime" {
+			if t, ok := parseTimestamp(f.Value); ok {
+				e.Time = t
 			}
 		}
 	}
+	e.Reindex()
+	if i := e.Index("Provider_Name"); i >= 0 {
+		e.Alias("Provider", i)
+	}
+	e.Resolve = resolveEvtx
+}
+
+// resolveEvtx maps a dotted evtx path to the field name it was renamed to.
+func resolveEvtx(name string) string {
+	if short, ok := evtxShortName(name); ok {
+		return short
+	}
+	return ""
 }

@@ -49,7 +49,19 @@ type Parser struct {
 	// means time.Now.
 	Now func() time.Time
 
-	names interner
+	names     interner
+	evtxNames map[string]string // dotted evtx path → Sigma name ("" for none)
+	nowAt     time.Time         // cached reference time, refreshed every 4096 calls
+	nowUses   int
+}
+
+// now returns the reference time, calling Now only now and then.
+func (p *Parser) now() time.Time {
+	if p.nowUses == 0 || p.nowAt.IsZero() {
+		p.nowAt = p.Now()
+	}
+	p.nowUses = (p.nowUses + 1) % 4096
+	return p.nowAt
 }
 
 // NewParser returns a parser for format.
@@ -76,7 +88,7 @@ func (p *Parser) Parse(record string, e *event.Event) error {
 	case JSON, EvtxJSON:
 		err = parseJSON(strings.TrimSpace(record), e, &p.names)
 		if err == nil {
-			classifyJSON(e, f == EvtxJSON)
+			p.classifyJSON(e, f == EvtxJSON)
 		}
 	case Syslog:
 		err = p.parseSyslog(record, e)
@@ -121,10 +133,10 @@ func boundFields(e *event.Event) {
 
 // classifyJSON recognises Windows and Suricata events and adds their
 // Sigma names.
-func classifyJSON(e *event.Event, forceEvtx bool) {
+func (p *Parser) classifyJSON(e *event.Event, forceEvtx bool) {
 	if forceEvtx || e.Get("Event.System.Channel") != nil || e.Get("Event.System.EventID") != nil || e.Get("Event.System.EventID.#text") != nil {
 		e.Format = string(EvtxJSON)
-		addEvtxNames(e)
+		p.addEvtxNames(e)
 		return
 	}
 	if e.Get("event_type") != nil && (e.Get("src_ip") != nil || e.Get("flow_id") != nil) {

@@ -147,3 +147,27 @@ func TestBoundedFields(t *testing.T) {
 		t.Errorf("len(big) = %d, want %d", len(v), MaxFieldLen)
 	}
 }
+
+func TestFastRFC3339(t *testing.T) {
+	for _, s := range []string{"2026-01-02T03:04:05Z", "2026-01-02T03:04:05.123456789+02:00", "2026-01-02 03:04:05.5-0130", "2026-12-31T23:59:59,25Z"} {
+		got, ok := fastRFC3339(s)
+		if !ok {
+			t.Errorf("fastRFC3339(%q) failed", s)
+			continue
+		}
+		var want time.Time
+		for _, l := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999Z0700"} {
+			if w, err := time.Parse(l, strings.Replace(s, ",", ".", 1)); err == nil {
+				want = w
+			}
+		}
+		if !got.Equal(want) {
+			t.Errorf("fastRFC3339(%q) = %v, want %v", s, got, want)
+		}
+	}
+	for _, s := range []string{"2026-13-02T03:04:05Z", "2026-01-02T03:04:05+2", "x026-01-02T03:04:05Z", "2026-01-02T03:04:05."} {
+		if _, ok := fastRFC3339(s); ok {
+			t.Errorf("fastRFC3339(%q) accepted", s)
+		}
+	}
+}

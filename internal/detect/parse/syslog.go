@@ -163,10 +163,11 @@ func (p *Parser) parse3164(s string, e *event.Event) error {
 	switch {
 	case len(s) >= 15 && months[s[:3]] != 0 && s[3] == ' ':
 		ts = s[:15]
-		t, err := time.Parse("Jan _2 15:04:05", ts)
-		if err != nil {
+		mon, day, hh, mm, ss, ok := fastStamp(ts)
+		if !ok {
 			return fmt.Errorf("syslog: bad RFC 3164 timestamp %q", ts)
 		}
+		t := time.Date(2000, mon, day, hh, mm, ss, 0, time.UTC) // year set below
 		rest := s[15:]
 		if strings.HasPrefix(rest, ".") { // fractional seconds
 			j := 1
@@ -223,13 +224,14 @@ func (p *Parser) parse3164(s string, e *event.Event) error {
 // else the reference year, stepping back a year if that lands more than a
 // month in the future (December logs read in January).
 func (p *Parser) withYear(t time.Time, year int) time.Time {
-	ref := p.Now()
 	if year == 0 {
+		ref := p.now()
 		year = ref.Year()
 		c := time.Date(year, t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC)
 		if c.After(ref.AddDate(0, 1, 0)) {
-			year--
+			return c.AddDate(-1, 0, 0)
 		}
+		return c
 	}
 	return time.Date(year, t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC)
 }
@@ -269,6 +271,9 @@ func (p *Parser) payload(msg string, e *event.Event) error {
 
 // parseTimestamp parses RFC 3339 and close variants.
 func parseTimestamp(s string) (time.Time, bool) {
+	if t, ok := fastRFC3339(s); ok {
+		return t, true
+	}
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999Z0700"} {
 		if t, err := time.Parse(layout, s); err == nil {
 			return t, true

@@ -49,6 +49,9 @@ type evalNode interface {
 	// lower-cased text of any matching event; ok is false when no such
 	// set is known.
 	needles() (ns []Needle, ok bool)
+	// groups returns needle sets that must all be hit (at least one needle
+	// of each) for the node to match; none if no such sets are known.
+	groups() [][]Needle
 }
 
 // Needle is a lower-cased literal that must occur in the lower-cased value
@@ -105,6 +108,23 @@ func (o orNode) needles() ([]Needle, bool) {
 	return all, true
 }
 func (n notNode) needles() ([]Needle, bool)   { return nil, false }
+func (n notNode) groups() [][]Needle           { return nil }
+func (c constNode) groups() [][]Needle         { return nil }
+
+func (a andNode) groups() [][]Needle {
+	var out [][]Needle
+	for _, n := range a {
+		out = append(out, n.groups()...)
+	}
+	return out
+}
+
+func (o orNode) groups() [][]Needle {
+	if ns, ok := o.needles(); ok {
+		return [][]Needle{ns}
+	}
+	return nil
+}
 func (c constNode) needles() ([]Needle, bool) { return nil, !bool(c) }
 
 // betterNeedles prefers fewer needles whose shortest member is longer.
@@ -149,6 +169,7 @@ type search struct {
 
 func (s *search) eval(e *Event) bool        { return s.node.eval(e) }
 func (s *search) needles() ([]Needle, bool) { return s.node.needles() }
+func (s *search) groups() [][]Needle         { return s.node.groups() }
 
 // compileDetection compiles a detection mapping; skip names keys that are
 // not search identifiers (e.g. "rules" in a filter).
@@ -413,6 +434,26 @@ func (fc *fieldCond) eval(e *Event) bool {
 	return false
 }
 
+func (fc *fieldCond) groups() [][]Needle {
+	if fc.all && !fc.neq && !fc.null && fc.exists == 0 {
+		var out [][]Needle
+		for _, m := range fc.matchers {
+			var g []Needle
+			for _, n := range m.needleSet() {
+				g = append(g, Needle{fc.field, n})
+			}
+			if len(g) > 0 {
+				out = append(out, g)
+			}
+		}
+		return out
+	}
+	if ns, ok := fc.needles(); ok {
+		return [][]Needle{ns}
+	}
+	return nil
+}
+
 func (fc *fieldCond) needles() ([]Needle, bool) {
 	if fc.neq || fc.null || fc.exists != 0 || len(fc.matchers) == 0 {
 		return nil, false
@@ -456,7 +497,7 @@ type keywordCond struct {
 
 func (k *keywordCond) matchOne(e *Event, m *strMatcher) bool {
 	for i := range e.Fields {
-		if !e.Fields[i].Dup && m.matchField(&e.Fields[i]) {
+		if !e.Fields[i].Dup && m.matchField(e, &e.Fields[i]) {
 			return true
 		}
 	}
@@ -477,6 +518,22 @@ func (k *keywordCond) eval(e *Event) bool {
 }
 
 // needles of keywords have an empty Field: they may occur in any field.
+func (k *keywordCond) groups() [][]Needle {
+	if k.all {
+		var out [][]Needle
+		for _, m := range k.matchers {
+			if n := m.pat.longestLit(); n != "" {
+				out = append(out, []Needle{{"", strings.ToLower(n)}})
+			}
+		}
+		return out
+	}
+	if ns, ok := k.needles(); ok {
+		return [][]Needle{ns}
+	}
+	return nil
+}
+
 func (k *keywordCond) needles() ([]Needle, bool) {
 	if k.all {
 		best := ""
@@ -905,12 +962,15 @@ func compileField(field string, mods []string, val *yaml.Node, opts *Options, wa
 			}
 		}
 	}
+	if !fc.all && spec.typ == typString {
+		fc.matchers = groupMatchers(fc.matchers, spec.cased)
+	}
 	return fc, nil
 }
 
 type strValueMatcher struct{ m strMatcher }
 
-func (s *strValueMatcher) matchField(e *Event, f *event.Field) bool { return s.m.matchField(f) }
+func (s *strValueMatcher) matchField(e *Event, f *event.Field) bool { return s.m.matchField(e, f) }
 func (s *strValueMatcher) needleSet() []string {
 	n := s.m.lit
 	if !(s.m.op == opEqual || s.m.op == opPrefix || s.m.op == opSuffix || s.m.op == opContains) {
@@ -983,7 +1043,7 @@ func (r *regexMatcher) matchField(e *Event, f *event.Field) bool {
 	case event.Null:
 		return false
 	case event.List:
-		for _, it := range f.List {
+		for _, it := range e.Items(f) {
 			if r.re.MatchString(it) {
 				return true
 			}
@@ -1051,7 +1111,7 @@ func (c cidrMatcher) matchField(e *Event, f *event.Field) bool {
 		return c.p.Contains(a.Unmap()) || c.p.Contains(a)
 	}
 	if f.Kind == event.List {
-		for _, it := range f.List {
+		for _, it := range e.Items(f) {
 			if check(it) {
 				return true
 			}
@@ -1167,3 +1227,25 @@ func (r fieldRefMatcher) needleSet() []string { return nil }
 // text of every event the detection matches; ok is false if the detection
 // has no such literal set (it may match without any literal present).
 func (d *Detection) Needles() (needles []Needle, ok bool) { return d.root.needles() }
+
+// MaxNeedleGroups bounds the needle groups NeedleGroups returns.
+const MaxNeedleGroups = 8
+
+// NeedleGroups returns sets of needles such that the detection can match
+// an event only if, for every set, at least one of its needles occurs in
+// its field (lower-cased). It returns at most MaxNeedleGroups sets, the
+// most selective first; none means the detection has no such sets.
+func (d *Detection) NeedleGroups() [][]Needle {
+	gs := d.root.groups()
+	var out [][]Needle
+	for _, g := range gs {
+		if len(g) > 0 {
+			out = append(out, g)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return betterNeedles(out[i], out[j]) })
+	if len(out) > MaxNeedleGroups {
+		out = out[:MaxNeedleGroups]
+	}
+	return out
+}

@@ -202,13 +202,13 @@ func (m *strMatcher) match(v string) bool {
 	return globMatch(m.pat, v)
 }
 
-// matchField matches a field, using its cached lower-case form.
-func (m *strMatcher) matchField(f *event.Field) bool {
+// matchField matches a field of e, using its cached lower-case form.
+func (m *strMatcher) matchField(e *event.Event, f *event.Field) bool {
 	switch f.Kind {
 	case event.Null:
 		return false
 	case event.List:
-		for _, it := range f.List {
+		for _, it := range e.Items(f) {
 			if !m.cased {
 				it = event.ToLower(it)
 			}

@@ -123,6 +123,40 @@ func ParseOne(data []byte) (*Rule, error) {
 	return rs[0], nil
 }
 
+// maxExpandedNodes bounds a rule's size with YAML aliases expanded, so an
+// alias bomb cannot make compilation explode.
+const maxExpandedNodes = 1 << 20
+
+// expandedSize counts the nodes of n with aliases expanded, stopping once
+// the count reaches limit.
+func expandedSize(n *yaml.Node, limit int) int {
+	count := 0
+	var walk func(n *yaml.Node, depth int)
+	walk = func(n *yaml.Node, depth int) {
+		if n == nil || count >= limit || depth > 100 {
+			count = max(count, limit*boolInt(depth > 100))
+			return
+		}
+		count++
+		if n.Kind == yaml.AliasNode {
+			walk(n.Alias, depth+1)
+			return
+		}
+		for _, c := range n.Content {
+			walk(c, depth+1)
+		}
+	}
+	walk(n, 0)
+	return count
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 func resolveAlias(n *yaml.Node) *yaml.Node {
 	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 16; i++ {
 		n = n.Alias
@@ -186,6 +220,9 @@ func compileDocument(doc *yaml.Node, opts *Options) (*Rule, error) {
 	}
 	if doc.Kind != yaml.MappingNode {
 		return nil, fmt.Errorf("rule must be a YAML mapping")
+	}
+	if n := expandedSize(doc, maxExpandedNodes+1); n > maxExpandedNodes {
+		return nil, fmt.Errorf("rule expands to more than %d YAML nodes through aliases", maxExpandedNodes)
 	}
 	r := &Rule{
 		ID:             scalarString(mapGet(doc, "id")),

@@ -224,3 +224,56 @@ func TestGlobMatch(t *testing.T) {
 		}
 	}
 }
+
+func TestAliasBomb(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("title: bomb\nlogsource: {product: x}\nx0: &a0 {A: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]}\n")
+	b.WriteString("detection:\n")
+	for i := 0; i < 70000; i++ {
+		b.WriteString("  s" + itoa(i) + ": *a0\n")
+	}
+	b.WriteString("  condition: 1 of them\n")
+	if b.Len() > MaxRuleSize {
+		t.Fatalf("test rule is %d bytes, over MaxRuleSize", b.Len())
+	}
+	_, err := ParseOne([]byte(b.String()))
+	if err == nil || !strings.Contains(err.Error(), "aliases") {
+		t.Errorf("ParseOne(alias bomb) error = %v, want the alias limit", err)
+	}
+}
+
+func itoa(i int) string {
+	const d = "0123456789"
+	if i < 10 {
+		return d[i : i+1]
+	}
+	return itoa(i/10) + d[i%10:i%10+1]
+}
+
+func TestLongValueLists(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("sel:\n    Hashes|contains:\n")
+	for i := 0; i < 40; i++ {
+		b.WriteString("        - 'SHA256=" + strings.Repeat(itoa(i%10), 8) + itoa(i) + "'\n")
+	}
+	b.WriteString("    Image:\n")
+	for i := 0; i < 40; i++ {
+		b.WriteString("        - 'c:\\tool" + itoa(i) + ".exe'\n")
+	}
+	b.WriteString("        - '*\\other*.exe'\ncondition: sel")
+	r := mustRule(t, b.String())
+	tests := []struct {
+		hashes, image string
+		want          bool
+	}{
+		{"MD5=1,SHA256=3333333333,X=1", `C:\TOOL33.EXE`, true},
+		{"MD5=1,SHA256=12345,X=1", `C:\TOOL33.EXE`, false},
+		{"SHA256=0000000000", `C:\tool3.exe.bak`, false},
+		{"SHA256=0000000000", `D:\x\OTHERthing.exe`, true},
+	}
+	for _, tt := range tests {
+		if got := r.Detection.Match(mkEvent("Hashes", tt.hashes, "Image", tt.image)); got != tt.want {
+			t.Errorf("Match(%q, %q) = %v, want %v", tt.hashes, tt.image, got, tt.want)
+		}
+	}
+}

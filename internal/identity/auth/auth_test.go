@@ -420,8 +420,30 @@ func TestAPITokens(t *testing.T) {
 		if _, err := e.svc.TokenPrincipal(ctx, plain2); !errors.Is(err, ErrBadToken) {
 			t.Fatalf("revoked token: %v", err)
 		}
+		// A token follows its creator: demoting the creator disables tokens
+		// of a role they no longer have; narrowing their scope narrows it.
+		sup := e.user(t, "sup", identity.RoleSupervisor)
+		supP := sup.Principal()
+		plain3, _, err := e.svc.CreateAPIToken(ctx, supP, NewAPIToken{Name: "sup-tok", Role: identity.RoleSupervisor, AllClients: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sup.AllClients, sup.ClientIDs = false, []int64{bank}
+		if err := e.svc.UpdateUser(ctx, admin, sup); err != nil {
+			t.Fatal(err)
+		}
+		if p3, err := e.svc.TokenPrincipal(ctx, plain3); err != nil || p3.AllClients || !p3.CanSeeClient(bank) || p3.CanSeeClient(telco) {
+			t.Fatalf("token of a narrowed creator = %+v, %v", p3, err)
+		}
+		sup.Role = identity.RoleAgent
+		if err := e.svc.UpdateUser(ctx, admin, sup); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.svc.TokenPrincipal(ctx, plain3); !errors.Is(err, ErrBadToken) {
+			t.Fatalf("token of a demoted creator: %v, want ErrBadToken", err)
+		}
 		list, err := e.svc.APITokens(ctx, admin, true)
-		if err != nil || len(list) != 2 || list[0].RevokedAt.IsZero() {
+		if err != nil || len(list) != 3 || list[1].RevokedAt.IsZero() {
 			t.Fatalf("APITokens = %+v, %v", list, err)
 		}
 		// Stored hashed only.
@@ -574,11 +596,11 @@ func TestRotateKey(t *testing.T) {
 		e := newEnv(t, st)
 		res0 := e.user(t, "ada", identity.RoleAdmin)
 		seed, _ := e.enrol(t, res0.Principal())
-		sealed, _ := e.keys.Seal([]byte("smtp-pass"), []byte("secret:smtp"))
-		if err := st.InTx(ctx, func(tx *store.Tx) error {
-			return tx.PutSecret(ctx, "smtp", sealed, e.keys.KeyID(), e.clock.Now())
-		}); err != nil {
+		if err := e.svc.PutSecret(ctx, nil, "smtp", []byte("smtp-pass")); err != nil {
 			t.Fatal(err)
+		}
+		if err := e.svc.PutSecret(ctx, &identity.Principal{Role: identity.RoleAuditor}, "smtp", []byte("x")); !errors.Is(err, ErrForbidden) {
+			t.Fatalf("auditor storing a secret: %v", err)
 		}
 		newKeys, oldFile, n, err := RotateMasterKey(ctx, st, e.dir, e.clock.Now())
 		if err != nil || n != 2 || oldFile == "" {
@@ -594,14 +616,15 @@ func TestRotateKey(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if pt, err := only.Open(got, []byte("secret:smtp")); err != nil || string(pt) != "smtp-pass" {
-			t.Fatalf("secret after rotation = %q, %v", pt, err)
-		}
-		if _, err := e.keys.Open(got, []byte("secret:smtp")); err == nil {
+		if _, err := e.keys.Open(got, []byte("secrets:smtp")); err == nil {
 			t.Fatal("old key still opens the rotated secret")
 		}
-		// TOTP sign-in still works with a service on the new key only.
+		// A service on the new key only opens the secret and the TOTP seed.
 		svc := NewService(st, only, Config{Password: fastParams}, e.clock.Now)
+		if pt, err := svc.Secret(ctx, "smtp"); err != nil || string(pt) != "smtp-pass" {
+			t.Fatalf("secret after rotation = %q, %v", pt, err)
+		}
+		assertNoSecretsInAudit(t, st, "smtp-pass")
 		e.clock.Add(time.Minute)
 		res, err := svc.PasswordLogin(ctx, "ada", goodPassword, "", "")
 		if err != nil {

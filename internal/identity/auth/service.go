@@ -11,7 +11,6 @@ package auth
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"sync"
 	"time"
@@ -296,5 +295,3 @@ func (s *Service) Cleanup(ctx context.Context) error {
 	s.mu.Unlock()
 	return nil
 }
-
-func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }

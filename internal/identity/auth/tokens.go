@@ -129,6 +129,21 @@ func (s *Service) TokenPrincipal(ctx context.Context, bearer string) (*identity.
 		if err != nil || !u.Active {
 			return nil, ErrBadToken
 		}
+		// A token never outranks its creator as they are now: a creator
+		// who lost the token's role disables it, and a creator whose client
+		// scope shrank narrows it.
+		if u.Role != identity.RoleAdmin && u.Role != t.Role {
+			return nil, ErrBadToken
+		}
+		if !u.AllClients {
+			var keep []int64
+			for _, c := range u.ClientIDs {
+				if t.AllClients || slices.Contains(t.ClientIDs, c) {
+					keep = append(keep, c)
+				}
+			}
+			p.AllClients, p.ClientIDs = false, append([]int64{}, keep...)
+		}
 		p.Locale = u.Locale
 		switch t.Role {
 		case identity.RoleSupervisor:

@@ -35,7 +35,7 @@ func TestPoliciesLint(t *testing.T) {
 				t.Errorf("%s: check id %s also in %s", n, c.ID, prev)
 			}
 			ids[c.ID] = n
-			if len(c.Compliance["iso_27001_2022"]) == 0 || len(c.Compliance["ens"]) == 0 {
+			if len(c.Compliance["iso_27001"]) == 0 || len(c.Compliance["ens"]) == 0 {
 				t.Errorf("%s: check %s lacks an ISO/IEC 27001:2022 or ENS mapping", n, c.ID)
 			}
 			if c.Remediation == "" || c.Rationale == "" {
@@ -197,12 +197,13 @@ func windowsHost(t *testing.T, fixture string, procs []posture.Process, svcs []p
 
 // powershell answers the baseline's PowerShell commands from recorded
 // outputs, by what the command asks for.
-func powershell(bitlocker, defender, hotfix, guest string) string {
+func powershell(bitlocker, defender, hotfix, guest, secpol string) string {
 	return `case "$*" in
 *Get-BitLockerVolume*) printf '%s\n' "` + bitlocker + `";;
 *Get-MpComputerStatus*) printf '%s\n' "` + defender + `";;
 *Get-HotFix*) echo "` + hotfix + `";;
 *Get-LocalUser*) echo "` + guest + `";;
+*secedit*) printf '%s\n' "` + secpol + `";;
 *) echo "unexpected: $*" >&2; exit 1;;
 esac`
 }
@@ -212,9 +213,8 @@ func TestWindowsBaseline(t *testing.T) {
 	compliantPS := powershell(
 		"\nProtectionStatus : On\nVolumeStatus     : FullyEncrypted\n",
 		"\nAMServiceEnabled          : True\nRealTimeProtectionEnabled : True\nAntivirusSignatureAge     : 0\n",
-		today, "False")
-	netCompliant := `echo "Minimum password length:                              14"; echo "Lockout threshold:                                    10"`
-	netAdmins := `if [ "$1" = localgroup ]; then printf 'Members\n\n----------\nAdministrator\nCC\\it-admin\nThe command completed successfully.\n'; else ` + netCompliant + `; fi`
+		today, "False", "[System Access]\nMinimumPasswordAge = 1\nMinimumPasswordLength = 14\nLockoutBadCount = 10\n")
+	netAdmins := `printf 'Members\n\n----------\nAdministrator\nCC\\it-admin\nThe command completed successfully.\n'`
 	h := windowsHost(t, "registry-compliant.yml",
 		[]posture.Process{{PID: 4, Name: "System"}, {PID: 3120, Name: "MsMpEng.exe"}},
 		[]posture.Service{{Name: "WinDefend", State: "running", Start: "auto"}, {Name: "wuauserv", State: "stopped", Start: "manual"}},
@@ -234,8 +234,8 @@ func TestWindowsBaseline(t *testing.T) {
 	driftPS := powershell(
 		"\nProtectionStatus : Off\nVolumeStatus     : FullyDecrypted\n",
 		"\nAMServiceEnabled          : True\nRealTimeProtectionEnabled : False\nAntivirusSignatureAge     : 3\n",
-		old, "True")
-	netDrift := `if [ "$1" = localgroup ]; then printf 'Members\n\n----------\nAdministrator\nCC\\agent7\nThe command completed successfully.\n'; else echo "Minimum password length: 0"; echo "Lockout threshold: Never"; fi`
+		old, "True", "[System Access]\nMinimumPasswordLength = 0\nLockoutBadCount = 0\n")
+	netDrift := `printf 'Members\n\n----------\nAdministrator\nCC\\agent7\nThe command completed successfully.\n'`
 	h = windowsHost(t, "registry-drifted.yml",
 		[]posture.Process{{PID: 8812, Name: "AnyDesk.exe"}},
 		[]posture.Service{{Name: "WinDefend", State: "running", Start: "auto"}, {Name: "wuauserv", State: "stopped", Start: "disabled"}},

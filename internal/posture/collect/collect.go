@@ -7,7 +7,6 @@ package collect
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -301,6 +300,13 @@ func IsAdmin(groups []string) bool {
 // LinuxSessionUser finds the user of the active graphical or console
 // session from systemd-logind's state files under <root>/run/systemd/sessions.
 func LinuxSessionUser(root string) (string, error) {
+	_, user, err := LinuxActiveSession(root)
+	return user, err
+}
+
+// LinuxActiveSession returns the id and user of the session LinuxSessionUser
+// picks ("" when nobody is signed in).
+func LinuxActiveSession(root string) (id, user string, err error) {
 	if root == "" {
 		root = "/"
 	}
@@ -308,11 +314,11 @@ func LinuxSessionUser(root string) (string, error) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		if os.IsNotExist(err) {
-			return "", nil
+			return "", "", nil
 		}
-		return "", fmt.Errorf("read sessions: %w", err)
+		return "", "", fmt.Errorf("read sessions: %w", err)
 	}
-	best, bestScore := "", -1
+	bestScore := -1
 	for _, e := range ents {
 		if strings.Contains(e.Name(), ".") {
 			continue
@@ -341,14 +347,15 @@ func LinuxSessionUser(root string) (string, error) {
 			score++
 		}
 		if score > bestScore {
-			best, bestScore = kv["USER"], score
+			id, user, bestScore = e.Name(), kv["USER"], score
 		}
 	}
-	return best, nil
+	return id, user, nil
 }
 
-// ParseNetLocalGroup reads `net localgroup Administrators` output and
-// returns the members.
+// ParseNetLocalGroup reads `net localgroup GROUP` output and returns the
+// members: the lines between the dashed rule and the completion message,
+// which is always the last line (and localized, as are the headers).
 func ParseNetLocalGroup(out []byte) []string {
 	var members []string
 	in := false
@@ -357,12 +364,12 @@ func ParseNetLocalGroup(out []byte) []string {
 		switch {
 		case strings.HasPrefix(line, "---"):
 			in = true
-		case !in || line == "":
-		case strings.HasPrefix(line, "The command completed"):
-			in = false
-		default:
+		case in && line != "":
 			members = append(members, line)
 		}
+	}
+	if len(members) > 0 {
+		members = members[:len(members)-1] // "The command completed successfully."
 	}
 	return members
 }
@@ -490,9 +497,4 @@ func WindowsLastUser(reg posture.Registry) string {
 		u = first(reg, winLastLoggedOn, "LastLoggedOnUser")
 	}
 	return strings.TrimPrefix(u, `.\`)
-}
-
-// runOut runs a command through r and returns its output.
-func runOut(ctx context.Context, r posture.Runner, argv ...string) ([]byte, error) {
-	return r.Run(ctx, argv)
 }

@@ -129,6 +129,11 @@ func TestWindowsFromFixtures(t *testing.T) {
 	if !WindowsIsAdmin(members, `CC\agent7`) || WindowsIsAdmin(members, `CC\agent8`) {
 		t.Error("WindowsIsAdmin")
 	}
+	// Spanish Windows: localized headers and completion message.
+	es := ParseNetLocalGroup(readFixture(t, "net-localgroup-es.txt"))
+	if want := []string{"Administrador", `CC\Domain Admins`}; !reflect.DeepEqual(es, want) {
+		t.Errorf("ParseNetLocalGroup(es) = %q, want %q", es, want)
+	}
 	ps, err := ParseTasklistCSV(readFixture(t, "tasklist.csv"))
 	if err != nil || len(ps) != 3 || ps[2].Name != "AnyDesk.exe" || ps[2].PID != 8812 {
 		t.Errorf("ParseTasklistCSV = %+v, %v", ps, err)
@@ -191,3 +196,5 @@ func TestLoadRegistryFixtureErrors(t *testing.T) {
 		}
 	}
 }
+
+func readSeed(name string) ([]byte, error) { return os.ReadFile(filepath.Join("testdata", name)) }

@@ -22,12 +22,77 @@ import (
 // New returns the host the agent runs on.
 func New() *posture.Host {
 	reg := Registry{}
-	return NewWindows(WindowsParts{
+	h := NewWindows(WindowsParts{
 		Registry:  reg,
 		Runner:    &posture.ExecRunner{},
 		Processes: processes,
 		Services:  func(ctx context.Context) ([]posture.Service, error) { return services(reg) },
+		AdminsGroup: func() string {
+			sid, err := windows.StringToSid("S-1-5-32-544")
+			if err != nil {
+				return ""
+			}
+			name, _, _, err := sid.LookupAccount("")
+			if err != nil {
+				return ""
+			}
+			return name
+		},
 	})
+	fallback := h.SessionUser
+	h.SessionUser = func(ctx context.Context) (*posture.User, error) {
+		if u, err := consoleUser(); err == nil {
+			return u, nil
+		}
+		// Not running as SYSTEM (e.g. "check" from an admin prompt):
+		// fall back to the last console user and the Administrators group.
+		return fallback(ctx)
+	}
+	return h
+}
+
+// consoleUser returns the user signed in on the active console session,
+// from its token: the name from the token's user SID, Admin from the
+// presence of BUILTIN\Administrators (S-1-5-32-544) among the token's groups,
+// which also holds under UAC (deny-only) and for nested domain groups.
+// It needs SYSTEM; nil without error means nobody is signed in.
+func consoleUser() (*posture.User, error) {
+	session := windows.WTSGetActiveConsoleSessionId()
+	if session == 0xFFFFFFFF {
+		return nil, nil
+	}
+	var tok windows.Token
+	if err := windows.WTSQueryUserToken(session, &tok); err != nil {
+		if errors.Is(err, windows.ERROR_NO_TOKEN) {
+			return nil, nil // the logon screen
+		}
+		return nil, fmt.Errorf("session %d token: %w", session, err)
+	}
+	defer tok.Close()
+	tu, err := tok.GetTokenUser()
+	if err != nil {
+		return nil, fmt.Errorf("token user: %w", err)
+	}
+	account, domain, _, err := tu.User.Sid.LookupAccount("")
+	if err != nil {
+		return nil, fmt.Errorf("look up %s: %w", tu.User.Sid, err)
+	}
+	u := &posture.User{Name: domain + `\` + account}
+	admins, err := windows.CreateWellKnownSid(windows.WinBuiltinAdministratorsSid)
+	if err != nil {
+		return nil, err
+	}
+	groups, err := tok.GetTokenGroups()
+	if err != nil {
+		return nil, fmt.Errorf("token groups: %w", err)
+	}
+	for _, g := range groups.AllGroups() {
+		if g.Sid.Equals(admins) {
+			u.Admin = true
+			u.Groups = append(u.Groups, "Administrators")
+		}
+	}
+	return u, nil
 }
 
 // Registry reads the live Windows registry (the 64-bit view).

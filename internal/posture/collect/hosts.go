@@ -18,7 +18,7 @@ const CollectorTimeout = 10 * time.Second
 func run(ctx context.Context, r posture.Runner, argv ...string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, CollectorTimeout)
 	defer cancel()
-	return runOut(ctx, r, argv...)
+	return r.Run(ctx, argv)
 }
 
 // NewLinux returns a Linux host whose files live under root ("" for the
@@ -207,6 +207,9 @@ type WindowsParts struct {
 	Runner    posture.Runner
 	Processes func(context.Context) ([]posture.Process, error)
 	Services  func(context.Context) ([]posture.Service, error)
+	// AdminsGroup returns the local name of the Administrators group
+	// (S-1-5-32-544), which Windows translates ("Administradores").
+	AdminsGroup func() string
 }
 
 // NewWindows returns a Windows host built on the registry and the given
@@ -238,7 +241,13 @@ func NewWindows(w WindowsParts) *posture.Host {
 		}
 		u := &posture.User{Name: name}
 		if w.Runner != nil {
-			out, err := run(ctx, w.Runner, "net.exe", "localgroup", "Administrators")
+			group := "Administrators"
+			if w.AdminsGroup != nil {
+				if g := w.AdminsGroup(); g != "" {
+					group = g
+				}
+			}
+			out, err := run(ctx, w.Runner, "net.exe", "localgroup", group)
 			if err != nil {
 				return nil, fmt.Errorf("list administrators: %w", err)
 			}

@@ -45,6 +45,11 @@ type Plan struct {
 	// service control manager instead of files.
 	Service *WindowsService
 	Delete  string // Windows service to delete
+	// BestEffort makes failing commands warnings (uninstalling a service
+	// that is not loaded must still remove its file).
+	BestEffort bool
+	// Warnings collects the errors BestEffort let through.
+	Warnings []string
 }
 
 // WindowsService is the Windows service registration.
@@ -191,13 +196,15 @@ func UninstallPlan(goos string) (*Plan, error) {
 	switch goos {
 	case "linux":
 		return &Plan{
-			Commands: [][]string{{"systemctl", "disable", "--now", Name + ".service"}},
-			Remove:   []string{SystemdPath},
+			Commands:   [][]string{{"systemctl", "disable", "--now", Name + ".service"}},
+			Remove:     []string{SystemdPath},
+			BestEffort: true,
 		}, nil
 	case "darwin":
 		return &Plan{
-			Commands: [][]string{{"/bin/launchctl", "bootout", "system/" + LaunchdLabel}},
-			Remove:   []string{LaunchdPath},
+			Commands:   [][]string{{"/bin/launchctl", "bootout", "system/" + LaunchdLabel}},
+			Remove:     []string{LaunchdPath},
+			BestEffort: true,
 		}, nil
 	case "windows":
 		return &Plan{Delete: Name}, nil
@@ -252,9 +259,15 @@ func (p *Plan) Apply(ctx context.Context, root string, run Runner) error {
 	}
 	if run != nil {
 		for _, c := range p.Commands {
-			if out, err := run.Run(ctx, c); err != nil {
-				return fmt.Errorf("run %s: %w: %s", strings.Join(c, " "), err, strings.TrimSpace(string(out)))
+			out, err := run.Run(ctx, c)
+			if err == nil {
+				continue
 			}
+			err = fmt.Errorf("run %s: %w: %s", strings.Join(c, " "), err, strings.TrimSpace(string(out)))
+			if !p.BestEffort {
+				return err
+			}
+			p.Warnings = append(p.Warnings, err.Error())
 		}
 	}
 	for _, r := range p.Remove {

@@ -3,17 +3,21 @@ package daemon
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
 
-type recorder struct{ calls []string }
+type recorder struct {
+	calls []string
+	fail  error
+}
 
 func (r *recorder) Run(_ context.Context, argv []string) ([]byte, error) {
 	r.calls = append(r.calls, strings.Join(argv, " "))
-	return nil, nil
+	return []byte("Unit custodia-agent.service not loaded."), r.fail
 }
 
 func TestLinuxInstallUninstall(t *testing.T) {
@@ -44,7 +48,7 @@ func TestLinuxInstallUninstall(t *testing.T) {
 		t.Errorf("commands = %q", got)
 	}
 	u, _ := UninstallPlan("linux")
-	rec = &recorder{}
+	rec = &recorder{fail: errors.New("exit status 5")}
 	if err := u.Apply(context.Background(), root, rec); err != nil {
 		t.Fatal(err)
 	}
@@ -53,6 +57,14 @@ func TestLinuxInstallUninstall(t *testing.T) {
 	}
 	if rec.calls[0] != "systemctl disable --now custodia-agent.service" {
 		t.Errorf("uninstall commands = %q", rec.calls)
+	}
+	if len(u.Warnings) != 1 || !strings.Contains(u.Warnings[0], "not loaded") {
+		t.Errorf("uninstall warnings = %q, want the failed systemctl", u.Warnings)
+	}
+	// Installing does not tolerate a failing command.
+	p2, _ := InstallPlan("linux", cfg)
+	if err := p2.Apply(context.Background(), root, &recorder{fail: errors.New("exit status 1")}); err == nil {
+		t.Error("install with a failing systemctl succeeded")
 	}
 }
 

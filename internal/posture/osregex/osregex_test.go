@@ -28,6 +28,8 @@ func TestMatch(t *testing.T) {
 		{`^\W\D\S$`, "!a\t", true},
 		{`^root:|^toor:`, "toor:x:0", true},
 		{`cost \$5`, "cost $5", true},
+		{`price\$`, "a price$ tag", true}, // an escaped $ at the end is literal, not an anchor
+		{`price\$`, "a price", false},
 		{`\(x\)`, "(x)", true},
 		{`a\|b`, "a|b", true},
 		{`a\\b`, `a\b`, true},

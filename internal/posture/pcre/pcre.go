@@ -392,6 +392,9 @@ func (t *translator) escape(i int, inClass bool) (int, error) {
 		next += end + 1
 		return w(fmt.Sprintf(`\x{%X}`, v))
 	case 'p', 'P':
+		if next >= len(p) {
+			return 0, t.fail(i, "\\%c needs a property name, as in \\%c{L}", e, e)
+		}
 		if strings.HasPrefix(p[next:], "{") {
 			end := strings.IndexByte(p[next:], '}')
 			if end < 0 {

@@ -79,6 +79,8 @@ func TestReject(t *testing.T) {
 		{`[\S]`, "inside a character class"},
 		{`[abc`, "missing terminating ]"},
 		{`abc\`, "lone backslash"},
+		{`\p`, "needs a property name"},
+		{`x\P`, "needs a property name"},
 		{strings.Repeat("a", MaxLen+1), "longer than"},
 	}
 	for _, tt := range tests {

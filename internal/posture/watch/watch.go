@@ -185,3 +185,30 @@ func (f Func) Name() string { return f.Label }
 
 // Fingerprint implements Probe.
 func (f Func) Fingerprint(ctx context.Context) (string, error) { return f.F(ctx) }
+
+// Throttle runs a costlier probe (one that starts a process) at most once
+// per Every, returning the last fingerprint in between.
+type Throttle struct {
+	Probe Probe
+	Every time.Duration
+
+	mu   sync.Mutex
+	last time.Time
+	fp   string
+	err  error
+}
+
+// Name implements Probe.
+func (t *Throttle) Name() string { return t.Probe.Name() }
+
+// Fingerprint implements Probe.
+func (t *Throttle) Fingerprint(ctx context.Context) (string, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.last.IsZero() && time.Since(t.last) < t.Every {
+		return t.fp, t.err
+	}
+	t.last = time.Now()
+	t.fp, t.err = t.Probe.Fingerprint(ctx)
+	return t.fp, t.err
+}

@@ -82,3 +82,19 @@ func TestFuncProbe(t *testing.T) {
 		t.Errorf("fingerprints %q %q", a, b)
 	}
 }
+
+func TestThrottle(t *testing.T) {
+	calls := 0
+	th := &Throttle{Probe: Func{Label: "lock", F: func(context.Context) (string, error) {
+		calls++
+		return "x", nil
+	}}, Every: time.Hour}
+	for i := 0; i < 5; i++ {
+		if fp, _ := th.Fingerprint(context.Background()); fp != "x" {
+			t.Fatalf("fingerprint %q", fp)
+		}
+	}
+	if calls != 1 || th.Name() != "lock" {
+		t.Errorf("calls = %d, want 1", calls)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -42,6 +43,11 @@ type Options struct {
 	// Warmup requests per target are sent (sequentially) before measuring.
 	Warmup  int
 	Targets []Target
+	// Think is the pause of each client between two requests (uniformly
+	// jittered between half and one and a half times it), modelling people
+	// using the console rather than a closed loop. 0 sends back to back,
+	// which saturates the server and measures queueing as much as service.
+	Think time.Duration
 }
 
 // Result summarises one target.
@@ -158,6 +164,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		go func(c int) {
 			defer wg.Done()
 			samples := make([]sample, 0, 1024)
+			rng := rand.New(rand.NewPCG(uint64(c), uint64(time.Now().UnixNano())))
 			for n := c; ; n++ {
 				if runCtx.Err() != nil || sent.Add(1) > o.MaxRequests {
 					break
@@ -168,6 +175,13 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 					break // cut short by the deadline: not a sample
 				}
 				samples = append(samples, sample{ti, d, err})
+				if o.Think > 0 {
+					pause := o.Think/2 + time.Duration(rng.Int64N(int64(o.Think)+1))
+					select {
+					case <-runCtx.Done():
+					case <-time.After(pause):
+					}
+				}
 			}
 			perClient[c] = samples
 		}(c)

@@ -75,3 +75,17 @@ func TestPercentile(t *testing.T) {
 		t.Error("Percentile(nil) != 0")
 	}
 }
+
+func TestThinkTimePacesClients(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	rep, err := Run(context.Background(), Options{BaseURL: srv.URL, Concurrency: 2, Duration: time.Second,
+		Think: 100 * time.Millisecond, Targets: []Target{{Name: "x", Path: "/"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two clients pausing 50–150 ms each send about 20 requests in a second.
+	if rep.Total < 8 || rep.Total > 45 {
+		t.Errorf("with 100ms think time, 2 clients sent %d requests in 1s, want about 20", rep.Total)
+	}
+}

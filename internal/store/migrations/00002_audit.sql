@@ -1,7 +1,8 @@
 -- +goose Up
--- The audit trail. Entries are only ever inserted (see the triggers at the end).
+-- The audit trail. Entries are only ever inserted (the triggers in 00004_audit.sql
+-- refuse UPDATE and DELETE); see internal/store/audit.go and docs/audit.md.
 CREATE TABLE audit_log (
-    seq            BIGINT NOT NULL PRIMARY KEY,  -- 1, 2, 3 … without gaps
+    seq            AUTOID,                       -- 1, 2, 3 … without gaps, always given explicitly (AUTOID makes it SQLite's rowid)
     at             TEXT NOT NULL,
     actor          TEXT NOT NULL,
     actor_user_id  BIGINT,

@@ -13,7 +13,6 @@ CREATE TABLE audit_checkpoints (
     public_key  TEXT NOT NULL,                 -- base64 Ed25519 public key
     signature   TEXT NOT NULL                  -- base64 Ed25519 signature
 );
-CREATE INDEX audit_log_action ON audit_log(action);
 
 -- dialect: sqlite
 -- +goose StatementBegin
@@ -73,5 +72,4 @@ DROP TRIGGER audit_log_no_truncate ON audit_log;
 DROP TRIGGER audit_log_no_change ON audit_log;
 DROP FUNCTION audit_append_only();
 -- dialect: both
-DROP INDEX audit_log_action;
 DROP TABLE audit_checkpoints;

@@ -1,4 +1,6 @@
-package detect
+// Package literal finds which of many literal strings occur in a text, in
+// one pass whatever their number.
+package literal
 
 import (
 	"encoding/binary"
@@ -9,13 +11,13 @@ import (
 // gramLen is the length of the anchor gram of a needle.
 const gramLen = 4
 
-// literalFilter finds which of a set of needles occur in a text. Each
+// Filter finds which of a set of needles occur in a text. Each
 // needle of gramLen bytes or more is anchored on its rarest 4-byte gram;
 // the text is scanned with a rolling 4-byte window probing a small bitset
 // (which fits in cache whatever the number of needles) and only windows
 // whose gram is set are verified against the needles anchored there.
 // Shorter needles are checked with strings.Contains.
-type literalFilter struct {
+type Filter struct {
 	bits   []uint64
 	shift  uint32
 	byGram map[uint32][]anchored
@@ -33,12 +35,12 @@ func gramAt(s string, i int) uint32 {
 	return binary.LittleEndian.Uint32([]byte(s[i : i+gramLen]))
 }
 
-func (f *literalFilter) slot(g uint32) uint32 { return (g * 2654435761) >> f.shift }
+func (f *Filter) slot(g uint32) uint32 { return (g * 2654435761) >> f.shift }
 
-// newLiteralFilter indexes needles (lower-cased, non-empty); ids are their
-// positions in the slice.
-func newLiteralFilter(needles []string) *literalFilter {
-	f := &literalFilter{byGram: map[uint32][]anchored{}, n: len(needles)}
+// New indexes needles (non-empty); their ids are their positions in the
+// slice.
+func New(needles []string) *Filter {
+	f := &Filter{byGram: map[uint32][]anchored{}, n: len(needles)}
 	freq := map[uint32]int{}
 	for _, n := range needles {
 		for i := 0; i+gramLen <= len(n); i++ {
@@ -70,8 +72,8 @@ func newLiteralFilter(needles []string) *literalFilter {
 	return f
 }
 
-// scan calls hit for each needle found in text (possibly more than once).
-func (f *literalFilter) scan(text string, hit func(id int32)) {
+// Scan calls hit for each needle found in text (possibly more than once).
+func (f *Filter) Scan(text string, hit func(id int32)) {
 	for _, a := range f.short {
 		if strings.Contains(text, a.lit) {
 			hit(a.id)
@@ -100,5 +102,36 @@ func (f *literalFilter) scan(text string, hit func(id int32)) {
 	}
 }
 
-// needles returns how many needles the filter holds.
-func (f *literalFilter) needles() int { return f.n }
+// Any reports whether any needle occurs in text.
+func (f *Filter) Any(text string) bool {
+	for _, a := range f.short {
+		if strings.Contains(text, a.lit) {
+			return true
+		}
+	}
+	if len(text) < gramLen || len(f.byGram) == 0 {
+		return false
+	}
+	g := uint32(0)
+	for i := 0; i < gramLen-1; i++ {
+		g |= uint32(text[i]) << (8 * (i + 1))
+	}
+	for i := gramLen - 1; i < len(text); i++ {
+		g = g>>8 | uint32(text[i])<<24
+		h := f.slot(g)
+		if f.bits[h>>6]&(1<<(h&63)) == 0 {
+			continue
+		}
+		start := i - (gramLen - 1)
+		for _, a := range f.byGram[g] {
+			s := start - a.off
+			if s >= 0 && strings.HasPrefix(text[s:], a.lit) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Len returns how many needles the filter holds.
+func (f *Filter) Len() int { return f.n }

@@ -1,4 +1,4 @@
-package detect
+package literal
 
 import (
 	"slices"
@@ -7,9 +7,9 @@ import (
 	"testing"
 )
 
-func found(f *literalFilter, text string) []int32 {
+func found(f *Filter, text string) []int32 {
 	seen := map[int32]bool{}
-	f.scan(text, func(id int32) { seen[id] = true })
+	f.Scan(text, func(id int32) { seen[id] = true })
 	var out []int32
 	for id := range seen {
 		out = append(out, id)
@@ -28,9 +28,9 @@ func naive(needles []string, text string) []int32 {
 	return out
 }
 
-func TestLiteralFilter(t *testing.T) {
+func TestFilter(t *testing.T) {
 	needles := []string{"\\cmd.exe", "powershell", "-enc", "ab", "x", "shell.ex", "é€", "aaaa"}
-	f := newLiteralFilter(needles)
+	f := New(needles)
 	for _, text := range []string{
 		"c:\\windows\\system32\\cmd.exe /c whoami",
 		"powershell -enc abc",
@@ -43,7 +43,7 @@ func TestLiteralFilter(t *testing.T) {
 	}
 }
 
-func FuzzLiteralFilter(f *testing.F) {
+func FuzzFilter(f *testing.F) {
 	f.Add("cmd.exe,shell,ab", "c:\\cmd.exe powershell")
 	f.Add("aaaa,aaab", "aaaaaaab")
 	f.Fuzz(func(t *testing.T, list, text string) {
@@ -56,10 +56,13 @@ func FuzzLiteralFilter(f *testing.F) {
 		if len(needles) == 0 {
 			return
 		}
-		lf := newLiteralFilter(needles)
+		lf := New(needles)
 		got, want := found(lf, text), naive(needles, text)
 		if !slices.Equal(got, want) {
 			t.Fatalf("scan(%q) over %q = %v, want %v", text, needles, got, want)
+		}
+		if lf.Any(text) != (len(want) > 0) {
+			t.Fatalf("Any(%q) over %q = %v, want %v", text, needles, !(len(want) > 0), len(want) > 0)
 		}
 	})
 }
