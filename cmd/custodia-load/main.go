@@ -24,6 +24,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"syscall"
@@ -62,6 +63,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	dur := fs.Duration("duration", 10*time.Second, "length of each round")
 	runs := fs.Int("runs", 5, "rounds; the report gives the median of each percentile over them")
 	maxReq := fs.Int64("max-requests", 200_000, "at most this many requests per round")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured rounds to `file`")
 	think := fs.Duration("think", 0, "pause of each client between requests (jittered ±50%); 0 = closed loop, back to back")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: custodia-load [flags]\n\nMeasures people list, search and API latency under concurrent load (loopback only).\n\nFlags:")
@@ -104,11 +106,27 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		BaseURL: base, Header: http.Header{"Authorization": {"Bearer " + bearer}},
 		Concurrency: *conc, Duration: *dur, MaxRequests: *maxReq, Warmup: 3, Targets: targets, Think: *think,
 	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	var reports []*loadtest.Report
+	var cpuPerReq []time.Duration
 	for i := 0; i < *runs; i++ {
+		cpu0 := processCPU()
 		rep, err := loadtest.Run(ctx, opts)
 		if err != nil {
 			return err
+		}
+		if rep.Total > 0 {
+			cpuPerReq = append(cpuPerReq, (processCPU()-cpu0)/time.Duration(rep.Total))
 		}
 		fmt.Fprintf(stderr, "round %d/%d:\n%s\n", i+1, *runs, rep.Markdown())
 		reports = append(reports, rep)
@@ -120,6 +138,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "Median of %d rounds of %s, %d concurrent clients %s, on loopback:\n\n", *runs, *dur, *conc, mode)
 	fmt.Fprint(stdout, medians(reports))
+	if *url == "" && len(cpuPerReq) > 0 {
+		slices.Sort(cpuPerReq)
+		fmt.Fprintf(stdout, "\nCPU time per request (server and load generator in this process, median of rounds): %s\n", ms(cpuPerReq[len(cpuPerReq)/2]))
+	}
 	for _, rep := range reports {
 		for _, r := range rep.Results {
 			if r.Errors > 0 {
@@ -226,4 +248,13 @@ func startServer(ctx context.Context, dataDir string, scale int, stderr io.Write
 		}
 	}
 	return "http://" + ln.Addr().String(), token, cleanup, nil
+}
+
+// processCPU is the user+system CPU time this process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

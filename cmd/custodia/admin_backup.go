@@ -485,15 +485,20 @@ func writeTarGz(w io.Writer, dir string) error {
 	return gz.Close()
 }
 
-// extractTarGz unpacks a backup archive into dir, accepting only the known
-// flat file names as regular files (no paths, links or devices).
+// extractTarGz unpacks a backup archive file into dir.
 func extractTarGz(path, dir string) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	gz, err := gzip.NewReader(f)
+	return readTarGz(f, dir)
+}
+
+// readTarGz unpacks a backup archive into dir, accepting only the known flat
+// file names, once each, as regular files (no paths, links or devices).
+func readTarGz(r io.Reader, dir string) error {
+	gz, err := gzip.NewReader(r)
 	if err != nil {
 		return fmt.Errorf("not a .tar.gz backup: %w", err)
 	}

@@ -138,7 +138,7 @@ func adminRotateKey(ctx context.Context, env *Env, args []string) error {
 	fs := flag.NewFlagSet("custodia admin rotate-key", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(env.Stderr, `Usage: custodia admin rotate-key [--data-dir DIR | --database URL]
+		fmt.Fprintln(env.Stderr, `Usage: custodia admin rotate-key [--data-dir DIR] [--database URL]
 
 Generates a new master key and re-wraps every encrypted value in the database
 (TOTP seeds, stored secrets) with it in one transaction. Then the new key

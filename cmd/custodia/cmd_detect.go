@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/custodia/custodia/internal/config"
 	"github.com/custodia/custodia/internal/detect"
 	"github.com/custodia/custodia/internal/detect/event"
 	"github.com/custodia/custodia/internal/detect/normalize"
@@ -88,7 +89,13 @@ func cmdDetect(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintln(env.Stderr, "Flags:")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	getenv := env.Getenv
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	// Flags may also come from CUSTODIA_* variables or --config, like every command's.
+	cfg := config.Defaults()
+	if err := cfg.Parse(fs, args, getenv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
@@ -185,7 +192,7 @@ func cmdDetect(ctx context.Context, env *Env, args []string) error {
 		el := time.Since(start)
 		st := eng.Stats()
 		fmt.Fprintf(env.Stderr, "events: %d (%d did not parse) in %s: %.0f events/s\n", run.events, run.parseErrors, el.Round(time.Millisecond), float64(run.events)/el.Seconds())
-		fmt.Fprintf(env.Stderr, "alerts: %d\n", run.alerts)
+		fmt.Fprintf(env.Stderr, "alerts: %d; rules evaluated per event after routing and prefilter: %.1f\n", run.alerts, eng.EvaluationsPerEvent())
 		fmt.Fprintf(env.Stderr, "rules: %d files, %d loaded (%d detection, %d correlation, %d filters; %d behind the literal prefilter), %d rejected\n",
 			res.Files, len(res.Rules), st.Rules, st.Correlations, st.Filters, st.PrefilteredRules, len(res.Rejected))
 		for _, e := range res.Rejected {

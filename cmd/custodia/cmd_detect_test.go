@@ -75,6 +75,17 @@ func TestDetectCheckRules(t *testing.T) {
 	}
 }
 
+func TestDetectEnvironment(t *testing.T) {
+	var out, errb bytes.Buffer
+	env := &Env{Stdin: strings.NewReader(sysmonCmd + "\n"), Stdout: &out, Stderr: &errb,
+		Getenv: func(k string) string {
+			return map[string]string{"CUSTODIA_RULES": "builtin", "CUSTODIA_FORMAT": "text"}[k]
+		}}
+	if code := run(context.Background(), env, []string{"detect"}); code != 0 || !strings.Contains(out.String(), "HIGH") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out.String(), errb.String())
+	}
+}
+
 func TestDetectUsage(t *testing.T) {
 	for _, args := range [][]string{{}, {"--format", "xml", "--rules", "builtin"}, {"--input-format", "bogus", "--rules", "builtin"}, {"--nope"}} {
 		_, _, code := runDetect(t, "", args...)

@@ -230,3 +230,47 @@ func keys(m map[string]any) []string {
 	sort.Strings(out)
 	return out
 }
+
+// TestOpenAPIStructure checks rules of OpenAPI 3.1 that a generator can get
+// wrong: unique operation ids, every path template parameter declared as a
+// required path parameter, every declared path parameter in the template.
+func TestOpenAPIStructure(t *testing.T) {
+	s := New(Deps{Store: storetest.SQLite(t)})
+	doc := s.OpenAPI()
+	ids := map[string]string{}
+	for path, item := range doc["paths"].(map[string]any) {
+		for method, o := range item.(map[string]any) {
+			op := o.(map[string]any)
+			where := strings.ToUpper(method) + " " + path
+			id, _ := op["operationId"].(string)
+			if id == "" {
+				t.Errorf("%s: no operationId", where)
+			} else if prev, dup := ids[id]; dup {
+				t.Errorf("operationId %q used by %s and %s", id, prev, where)
+			}
+			ids[id] = where
+			declared := map[string]bool{}
+			params, _ := op["parameters"].([]any)
+			for _, p := range params {
+				pm := p.(map[string]any)
+				if pm["in"] == "path" {
+					declared[pm["name"].(string)] = true
+					if pm["required"] != true {
+						t.Errorf("%s: path parameter %v not required", where, pm["name"])
+					}
+					if !strings.Contains(path, "{"+pm["name"].(string)+"}") {
+						t.Errorf("%s: path parameter %v not in the path", where, pm["name"])
+					}
+				}
+			}
+			for _, seg := range strings.Split(path, "/") {
+				if strings.HasPrefix(seg, "{") && !declared[strings.Trim(seg, "{}")] {
+					t.Errorf("%s: path parameter %s not declared", where, seg)
+				}
+			}
+			if _, ok := op["responses"].(map[string]any)["default"]; !ok {
+				t.Errorf("%s: no default (problem) response", where)
+			}
+		}
+	}
+}

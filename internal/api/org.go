@@ -109,16 +109,13 @@ func (s *Server) createClient(w http.ResponseWriter, r *http.Request) error {
 	if !principal(r).AllClients {
 		return httpErr(http.StatusForbidden, "Only users who see every client may create clients.")
 	}
+	if in.Active != nil && !*in.Active {
+		return fieldErr("active", "a new client is always active; deactivate it afterwards with PATCH")
+	}
 	var c org.Client
 	in.apply(&c)
 	if err := s.store.CreateClient(r.Context(), &c); err != nil {
 		return err
-	}
-	if in.Active != nil && !*in.Active {
-		c.Active = false
-		if err := s.store.UpdateClient(r.Context(), &c); err != nil {
-			return err
-		}
 	}
 	writeJSON(w, http.StatusCreated, c)
 	return nil

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -282,7 +283,7 @@ func (s *Server) importPeople(w http.ResponseWriter, r *http.Request) error {
 	}
 	res, err := s.store.ApplyPeopleImport(r.Context(), plan)
 	if err != nil {
-		if err == org.ErrImportNotConfirmed {
+		if errors.Is(err, org.ErrImportNotConfirmed) {
 			return fieldErrs(importRowErrors(plan)...)
 		}
 		return err

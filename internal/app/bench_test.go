@@ -67,3 +67,20 @@ func BenchmarkAPIPeopleList(b *testing.B)    { benchGet(b, "/api/v1/people?limit
 func BenchmarkAPIPeopleSearch(b *testing.B)  { benchGet(b, "/api/v1/people?limit=50&q=garc") }
 func BenchmarkPeoplePage(b *testing.B)       { benchGet(b, "/people") }
 func BenchmarkPeopleSearchPage(b *testing.B) { benchGet(b, "/people?q=garc") }
+
+func BenchmarkAPIPeopleList50(b *testing.B) {
+	h, tok := benchApp(b)
+	b.SetParallelism(25)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req := httptest.NewRequest("GET", "/api/v1/people?limit=50", nil)
+			req.Header.Set("Authorization", "Bearer "+tok)
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+			if w.Code != 200 {
+				b.Fatalf("status %d", w.Code)
+			}
+		}
+	})
+}

@@ -328,6 +328,9 @@ func FuzzVerifyJSONL(f *testing.F) {
 			return err
 		}
 		err := c.CheckSignature()
+		if len(seen) > 10000 {
+			clear(seen)
+		}
 		seen[k] = err
 		return err
 	}
@@ -435,6 +438,14 @@ func TestSeal(t *testing.T) {
 	if _, sealed, _ := Seal(ctx, m, key, t0); sealed {
 		t.Error("sealed twice at the same head")
 	}
+	m.entries = entries[:8]
+	forged := m.cps[0]
+	forged.Hash = entries[4].Hash
+	m.cps = append(m.cps, forged)
+	if _, _, err := Seal(ctx, m, key, t0); err == nil || !strings.Contains(err.Error(), "last checkpoint (entry 6) does not verify") {
+		t.Fatalf("Seal after a forged checkpoint = %v, want refusal", err)
+	}
+	m.cps = m.cps[:1]
 	m.entries = entries
 	m.entries[7].Detail = "tampered"
 	if _, _, err := Seal(ctx, m, key, t0); err == nil || !strings.Contains(err.Error(), "entry 8: hash mismatch") {

@@ -38,6 +38,12 @@ func Seal(ctx context.Context, st SealStore, key *SigningKey, now time.Time) (Ch
 	if h.Seq == 0 || h.Seq <= h.Sealed.Seq {
 		return h.Sealed, false, nil
 	}
+	if h.Sealed.Seq > 0 {
+		// The chain is checked from the last checkpoint on, so that one must be genuine.
+		if err := h.Sealed.CheckSignature(); err != nil {
+			return Checkpoint{}, false, fmt.Errorf("refusing to seal: the last checkpoint (entry %d) does not verify: %w", h.Sealed.Seq, err)
+		}
+	}
 	opts := VerifyOptions{FromSeq: h.Sealed.Seq + 1, PrevHash: h.Sealed.Hash}
 	v := NewVerifier(opts)
 	err = st.EachAuditEntry(ctx, opts.FromSeq, h.Seq, func(e *Entry) error {

@@ -280,10 +280,12 @@ func (rt *Router) Routes() []Route {
 // ServeHTTP dispatches the request. Unregistered paths are 404 (problem+json
 // under /api/), a registered path with another method is 405.
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if _, pattern := rt.mux.Handler(r); pattern == "" && IsAPIPath(r.URL.Path) {
-		// ServeMux would answer 404 or 405 in text/plain; the API speaks problem+json.
-		rt.mux.ServeHTTP(&problemOnError{ResponseWriter: w, r: r, problem: rt.opts.Problem}, r)
-		return
+	if IsAPIPath(r.URL.Path) {
+		if _, pattern := rt.mux.Handler(r); pattern == "" {
+			// ServeMux would answer 404 or 405 in text/plain; the API speaks problem+json.
+			rt.mux.ServeHTTP(&problemOnError{ResponseWriter: w, r: r, problem: rt.opts.Problem}, r)
+			return
+		}
 	}
 	rt.mux.ServeHTTP(w, r)
 }

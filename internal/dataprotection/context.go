@@ -18,13 +18,15 @@ const (
 	ctxPhone
 	ctxNINO
 	ctxPhoneStrict
+	ctxCardStrict
+	ctxDevice
 	numCtx
 )
 
 // contextWords are folded (lower-case, unaccented) word prefixes; a
 // keyword matches where a word starts with it.
 var contextWords = [numCtx][]string{
-	ctxCard:        {"tarjeta", "card", "visa", "mastercard", "master card", "amex", "american express", "credito", "credit", "debito", "debit", "pan ", "pago", "payment", "pagar", "cobr", "numero largo", "long number", "cc "},
+	ctxCard:        {"tarjeta", "card", "visa", "mastercard", "master card", "amex", "american express", "credito", "credit", "debito", "debit", "pan ", "pago", "payment", "pagar", "cobr", "numero largo", "long number"},
 	ctxCVV:         {"cvv", "cvc", "cv2", "codigo de seguridad", "cod. seguridad", "security code", "card verification", "verification code", "tres digitos", "three digits", "3 digitos", "3 digits", "tres numeros", "three numbers", "digitos de atras", "numeros de atras", "back of the card", "detras de la tarjeta", "reverso", "dorso"},
 	ctxExpiry:      {"caducidad", "caduca", "vencimiento", "vence", "expir", "exp.", "exp ", "valid thru", "valid through", "valid until", "good thru", "validez", "fecha de la tarjeta", "mm/aa", "mm/yy"},
 	ctxDOB:         {"nacimiento", "naci ", "nacio", "nacida", "nacido", "born", "birth", "dob", "d.o.b", "f. nac", "fecha nac", "f.nac", "cumpleanos", "birthday"},
@@ -35,6 +37,8 @@ var contextWords = [numCtx][]string{
 	ctxSSN:         {"ssn", "social security", "seguro social", "ss#", "ss #"},
 	ctxPhone:       {"telefono", "tlf", "tfno", "tel", "movil", "phone", "llam", "call", "contacto", "contact", "whatsapp", "mobile", "cell", "fax", "numero de contacto"},
 	ctxNINO:        {"national insurance", "nino", "ni number", "ni no"},
+	ctxCardStrict:  {"tarjeta", "card", "cc ", "visa", "mastercard", "amex", "credito", "credit", "debito", "debit"},
+	ctxDevice:      {"imei", "serial", "numero de serie", "n/s", "s/n", "meid", "iccid", "sim"},
 	ctxPhoneStrict: {"telefono", "tlf", "tfno", "tel:", "tel.", "tel ", "movil", "phone", "mobile", "cell", "fax", "whatsapp", "call me", "llamame", "llamar al", "call on", "reach me", "contact number", "numero de contacto", "desk", "office"},
 }
 

@@ -351,18 +351,32 @@ func (st *scanState) personAfterIntro(i int) int {
 	if g := st.gapAfter(j - 1); !(len(g) == 1 && g[0] == ' ' || len(g) == 2 && g[0] == '.' && g[1] == ' ' && w != "name" && w != "nombre") {
 		return i
 	}
+	// After "my name is" / "me llamo" / "mi nombre es" a name follows even
+	// in lower case (ASR output, chat); after weaker intros it must be
+	// capitalised or in the lists.
+	strong := w == "name" || w == "nombre" || w == "llamo"
+	plainWord := func(k int) bool {
+		t := toks[k]
+		return t.kind&tkHasDigit == 0 && t.kind&tkAlpha != 0 && t.end-t.start >= 2
+	}
 	fl := st.wordFlags(j)
-	if st.capitalized(j) {
+	switch {
+	case !plainWord(j):
+		return i
+	case st.capitalized(j):
 		if fl&nlStop != 0 && fl&(nlFirst|nlLast) == 0 {
 			return i
 		}
-	} else if fl&(nlFirst|nlLast) == 0 {
+	case fl&(nlFirst|nlLast) != 0:
+	case strong && fl&(nlStop|nlIntro) == 0:
+	default:
 		return i
 	}
 	end := j + 1
 	for n := 0; n < 3 && end < len(toks) && st.nameGap(end-1); n++ {
 		fl2 := st.wordFlags(end)
-		if st.capitalized(end) && (fl2&nlStop == 0 || fl2&(nlFirst|nlLast) != 0) || fl2&nlLast != 0 {
+		if st.capitalized(end) && (fl2&nlStop == 0 || fl2&(nlFirst|nlLast) != 0) || fl2&nlLast != 0 ||
+			strong && plainWord(end) && !st.capitalized(end) && fl2&(nlStop|nlIntro) == 0 && n < 2 {
 			end++
 			continue
 		}

@@ -578,8 +578,8 @@ func (st *scanState) matchWindow(s, e int) bool {
 	written, _, gaps := st.windowInfo(s, e)
 	n := e - s + 1
 	whole := (s == 0 || u[s].gap == 'T') && (e == len(u)-1 || u[e+1].gap == 'T')
-	if gaps&gapTurn != 0 && !whole {
-		return false // a number read across turns is made of whole turns
+	if gaps&gapTurn != 0 && (!whole || !st.segmentsAtLeast(s, e, 4)) {
+		return false // a number read across turns is made of whole turns of 4+ digits
 	}
 	text := st.text
 
@@ -602,7 +602,7 @@ func (st *scanState) matchWindow(s, e int) bool {
 		}
 		ls := st.lineStartIdx(start)
 		le := st.lineHi
-		if written && st.ctxIn(max(ls, start-60), min(le, end+20), ctxCard) {
+		if written && st.ctxIn(max(ls, start-60), min(le, end+20), ctxCardStrict) && !st.ctxIn(max(ls, start-40), start, ctxDevice) {
 			st.emit(CreditCard, s, e, 0.9, "luhn+context")
 			return true
 		}
@@ -804,16 +804,18 @@ func (st *scanState) phone(s, e int, d []byte) bool {
 	if !plus && cc != 34 && !st.groupedLike(s, e, cc) {
 		return false // a foreign national number must be written in its usual groups
 	}
-	ctx := st.cc.has(text, ctxPhone)
-	if ctx {
-		score += 0.1
-	} else if !plus && s == e && !(region == "ES" && (d[0] == '6' || d[0] == '7')) {
-		// An ungrouped national number needs a phone word nearby: order
-		// and invoice numbers look the same.
+	// An ungrouped national number needs a phone word nearby: order and
+	// invoice numbers look the same. Other numbers take the context only
+	// as a higher score, looked up after the cheaper validity check.
+	needCtx := !plus && s == e && !(region == "ES" && (d[0] == '6' || d[0] == '7'))
+	if needCtx && !st.cc.has(text, ctxPhone) {
 		return false
 	}
-	if !st.s.validPhoneCached(cc, national, region) {
+	if !st.validPhoneCached(cc, national, region) {
 		return false
+	}
+	if needCtx || st.cc.has(text, ctxPhone) {
+		score += 0.1
 	}
 	return st.emitPhone(start, s, e, score, "libphonenumber")
 }
@@ -961,18 +963,36 @@ func timeAfter(text []byte, end int) int {
 // validPhoneCached is validPhone with a cache for Spanish and NANP
 // numbers, whose validity in libphonenumber's metadata depends only on
 // their length and first six digits (area code and exchange for NANP;
-// the range for Spain).
-func (s *Scanner) validPhoneCached(cc int, national []byte, region string) bool {
+// the range for Spain). The cache belongs to the pooled scan state, so it
+// needs no lock.
+func (st *scanState) validPhoneCached(cc int, national []byte, region string) bool {
 	if (cc != 34 && cc != 1) || len(national) < 7 || len(national) > 10 {
 		return validPhone(cc, national, region)
 	}
 	key := uint64(cc)<<40 | uint64(len(national))<<32 | uint64(atoiN(national[:6]))
-	if v, ok := s.phoneCache.Load(key); ok {
-		return v.(bool)
+	if v, ok := st.phoneCache[key]; ok {
+		return v
 	}
 	v := validPhone(cc, national, region)
-	if s.phoneCacheN.Add(1) < 1<<18 {
-		s.phoneCache.Store(key, v)
+	if st.phoneCache == nil || len(st.phoneCache) > 1<<16 {
+		st.phoneCache = make(map[uint64]bool, 1024)
 	}
+	st.phoneCache[key] = v
 	return v
+}
+
+// segmentsAtLeast reports whether every turn's piece of units s..e has at
+// least min digits: a 3-digit CVV answer does not start a card number.
+func (st *scanState) segmentsAtLeast(s, e, min int) bool {
+	u := st.units
+	segStart := u[s].d0
+	for k := s + 1; k <= e; k++ {
+		if u[k].gap == 'T' {
+			if u[k-1].d1-segStart < min {
+				return false
+			}
+			segStart = u[k].d0
+		}
+	}
+	return u[e].d1-segStart >= min
 }

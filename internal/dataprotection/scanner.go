@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 )
 
 // Options configures a Scanner.
@@ -28,10 +27,7 @@ type Scanner struct {
 	lang    string
 	enabled [numEntities]bool
 	pool    sync.Pool
-	// phoneCache memoizes phone validity by number prefix (see validPhoneCached).
-	phoneCache  sync.Map
-	phoneCacheN atomic.Int64
-	names       *nameLists
+	names   *nameLists
 }
 
 const numEntities = 21
@@ -118,7 +114,9 @@ type scanState struct {
 	nlBuilt bool
 	lineLo  int // the line lineStartIdx found last: [lineLo, lineHi)
 	lineHi  int
-	prefix  []unitPrefix
+	// phoneCache memoizes phone validity by number prefix (validPhoneCached).
+	phoneCache map[uint64]bool
+	prefix     []unitPrefix
 }
 
 func (st *scanState) reset(s *Scanner, text []byte) {
@@ -156,12 +154,15 @@ func (st *scanState) resolve() []Finding {
 		return nil
 	}
 	f := st.found
-	slices.SortFunc(f, func(a, b Finding) int {
+	cmp := func(a, b Finding) int {
 		if a.Start != b.Start {
 			return a.Start - b.Start
 		}
 		return (b.End - b.Start) - (a.End - a.Start)
-	})
+	}
+	if !slices.IsSortedFunc(f, cmp) {
+		slices.SortStableFunc(f, cmp)
+	}
 	out := make([]Finding, 0, len(f))
 	for _, x := range f {
 		if n := len(out); n > 0 && x.Start < out[n-1].End {

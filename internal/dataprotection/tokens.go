@@ -36,6 +36,9 @@ func (st *scanState) tokenize() {
 	text := st.text
 	n := len(text)
 	toks := st.toks[:0]
+	if want := n/5 + 16; cap(toks) < want {
+		toks = make([]token, 0, want) // about one token per five bytes of text
+	}
 	i := 0
 	for i < n {
 		c := byteClass[text[i]]

@@ -78,6 +78,8 @@ type Engine struct {
 	routes  map[string][]int32 // logsource-set key → rule indexes
 	keyBuf  []byte
 	next    int64
+	evals   int64 // rule evaluations so far
+	events  int64 // events processed so far
 }
 
 // NewEngine compiles an engine for rules (detection rules, filters and
@@ -227,6 +229,15 @@ func (e *Engine) Stats() Stats {
 	return s
 }
 
+// EvaluationsPerEvent reports how many rules the engine evaluated per
+// processed event on average, after routing and the literal prefilter.
+func (e *Engine) EvaluationsPerEvent() float64 {
+	if e.events == 0 {
+		return 0
+	}
+	return float64(e.evals) / float64(e.events)
+}
+
 // Normalize applies the engine's log source routing and field mappings to
 // ev; Process calls it, so only callers that inspect events need it.
 func (e *Engine) Normalize(ev *event.Event) { e.norm.Apply(ev) }
@@ -245,6 +256,7 @@ func (e *Engine) Skip() { e.next++ }
 
 // ProcessIndex is Process with an explicit event index.
 func (e *Engine) ProcessIndex(ev *event.Event, idx int64) []Alert {
+	e.events++
 	e.norm.Apply(ev)
 	cands := e.route(ev)
 	if len(cands) == 0 {
@@ -257,7 +269,6 @@ func (e *Engine) ProcessIndex(ev *event.Event, idx int64) []Alert {
 		}
 		e.gen = 1
 	}
-	ev.LowerAll()
 	if len(e.fieldAC) > 0 {
 		e.scan(ev)
 	}
@@ -267,6 +278,7 @@ func (e *Engine) ProcessIndex(ev *event.Event, idx int64) []Alert {
 		if !c.always && (c.mark != e.gen || c.have != c.need) {
 			continue
 		}
+		e.evals++
 		if !c.rule.Detection.Match(ev) {
 			continue
 		}
@@ -291,18 +303,18 @@ func (e *Engine) scan(ev *event.Event) {
 	for i := range ev.Fields {
 		f := &ev.Fields[i]
 		if anyField != nil && !f.Dup {
-			e.scanField(anyField, f.Lower(), gen)
+			e.scanField(anyField, f, gen)
 		}
 		if fp := e.fieldAC[f.Name]; fp != nil {
-			e.scanField(fp, f.Lower(), gen)
+			e.scanField(fp, f, gen)
 		}
 	}
 }
 
 // scanField runs one field's literal filter over text and marks the rules
 // of the needles found.
-func (e *Engine) scanField(fp *fieldPrefilter, text string, gen uint32) {
-	fp.lf.Scan(text, func(id int32) {
+func (e *Engine) scanField(fp *fieldPrefilter, f *event.Field, gen uint32) {
+	hit := func(id int32) {
 		for _, ref := range fp.rules[id] {
 			r := e.rules[ref.rule]
 			if r.mark != gen {
@@ -310,7 +322,10 @@ func (e *Engine) scanField(fp *fieldPrefilter, text string, gen uint32) {
 			}
 			r.have |= 1 << ref.bit
 		}
-	})
+	}
+	if !fp.lf.ScanFold(f.Value, hit) {
+		fp.lf.Scan(f.Lower(), hit)
+	}
 }
 
 // route returns the rules whose log source the event belongs to, cached

@@ -167,6 +167,20 @@ func TestThrottlePolicy(t *testing.T) {
 	}
 }
 
+func TestIPKey(t *testing.T) {
+	for in, want := range map[string]string{
+		"192.0.2.7":            "ip:192.0.2.7",
+		"::ffff:192.0.2.7":     "ip:192.0.2.7",
+		"2001:db8:1:2:3:4:5:6": "ip:2001:db8:1:2::/64",
+		"2001:db8:1:2:ffff::9": "ip:2001:db8:1:2::/64",
+		"not an address":       "ip:not an address",
+	} {
+		if got := IPKey(in); got != want {
+			t.Errorf("IPKey(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestCSRFToken(t *testing.T) {
 	s1, s2 := NewCSRFSecret(), NewCSRFSecret()
 	if !ValidCSRFToken(s1, CSRFToken(s1)) || ValidCSRFToken(s2, CSRFToken(s1)) || ValidCSRFToken(s1, "") || ValidCSRFToken(nil, CSRFToken(nil)) {

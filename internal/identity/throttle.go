@@ -2,6 +2,7 @@ package identity
 
 import (
 	"fmt"
+	"net/netip"
 	"time"
 )
 
@@ -35,8 +36,19 @@ var DefaultIPPolicy = ThrottlePolicy{MaxFailures: 20, Window: 15 * time.Minute, 
 // AccountKey and IPKey are the throttling keys.
 func AccountKey(username string) string { return "user:" + NormalizeUsername(username) }
 
-// IPKey is the throttling key of a client address.
-func IPKey(ip string) string { return "ip:" + ip }
+// IPKey is the throttling key of a client address. IPv6 addresses count
+// per /64 (one host usually holds a whole /64).
+func IPKey(ip string) string {
+	if a, err := netip.ParseAddr(ip); err == nil {
+		a = a.Unmap()
+		if a.Is6() {
+			p, _ := a.Prefix(64)
+			return "ip:" + p.String()
+		}
+		return "ip:" + a.String()
+	}
+	return "ip:" + ip
+}
 
 // RetryAfter is how long the key stays locked at now (0 = not locked).
 func (a *LoginAttempt) RetryAfter(now time.Time) time.Duration {

@@ -142,7 +142,7 @@ func BuildPlan(rows []ImportRow, ref ImportRef, opts ImportOptions) *ImportPlan 
 	opts.Today = today
 	plan := &ImportPlan{Rows: rows, Options: opts, Items: make([]ImportItem, 0, len(rows))}
 
-	names := newCodeNames(ref)
+	names := newCodeNames(ref, opts.Scope)
 	seen := make(map[string]int, len(rows)) // employee id → first line
 	for i := range rows {
 		row := &rows[i]
@@ -366,10 +366,12 @@ func planRow(row *ImportRow, ref ImportRef, opts ImportOptions, names codeNames,
 type codeNames struct {
 	site, team, client map[int64]string
 	teamByID           map[int64]Team
+	// scope hides the clients the importer may not see from the changes.
+	scope identity.Scope
 }
 
-func newCodeNames(ref ImportRef) codeNames {
-	n := codeNames{site: map[int64]string{}, team: map[int64]string{}, client: map[int64]string{}, teamByID: map[int64]Team{}}
+func newCodeNames(ref ImportRef, scope identity.Scope) codeNames {
+	n := codeNames{site: map[int64]string{}, team: map[int64]string{}, client: map[int64]string{}, teamByID: map[int64]Team{}, scope: scope}
 	for code, s := range ref.Sites {
 		n.site[s.ID] = code
 	}
@@ -386,6 +388,9 @@ func newCodeNames(ref ImportRef) codeNames {
 func (n codeNames) clients(ids []int64) string {
 	codes := make([]string, 0, len(ids))
 	for _, id := range ids {
+		if !inScope(n.scope, id) {
+			continue
+		}
 		if c, ok := n.client[id]; ok {
 			codes = append(codes, c)
 		} else {

@@ -53,3 +53,21 @@ func TestBuildPlanDeactivateMissing(t *testing.T) {
 		t.Errorf("scoped plan = %+v %v", plan.Counts, plan.Warnings)
 	}
 }
+
+func TestBuildPlanHidesOutOfScopeClients(t *testing.T) {
+	ref := fuzzRef()
+	ref.Clients["c"] = Client{ID: 3, Code: "c"}
+	rows, err := ParsePeopleCSV(strings.NewReader("employee_id,full_name,email,clients\nE2,Bo,b@b.es,a;c\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// E2 works for a and b; the importer sees a and c only.
+	plan := BuildPlan(rows, ref, ImportOptions{Scope: identity.Scope{ClientIDs: []int64{1, 3}}, Today: time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)})
+	it := plan.Items[0]
+	if it.Action != ActionUpdate || len(it.Changes) != 1 || it.Changes[0] != (FieldChange{Field: "clients", Old: "a", New: "a;c"}) {
+		t.Errorf("plan = %s %+v %v; want clients a → a;c without b", it.Action, it.Changes, it.Errors)
+	}
+	if got := it.Person.ClientIDs; len(got) != 3 {
+		t.Errorf("person clients = %v, want a, b (kept) and c", got)
+	}
+}

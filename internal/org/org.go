@@ -22,6 +22,10 @@ const DateLayout = "2006-01-02"
 const (
 	DefaultLimit = 50
 	MaxLimit     = 1000
+	// MaxQueryLen caps a search query (longer ones are cut).
+	MaxQueryLen = 200
+	// MaxPersonClients caps how many clients one person may work for.
+	MaxPersonClients = 100
 )
 
 // FieldError is one problem with one input field. Message is plain English
@@ -291,6 +295,9 @@ func (p *Person) Validate() error {
 	}
 	if p.TeamID < 0 {
 		fe.Add("team_id", "is not a valid team")
+	}
+	if len(p.ClientIDs) > MaxPersonClients {
+		fe.Add("client_ids", "lists too many clients (at most "+itoa(MaxPersonClients)+")")
 	}
 	for _, id := range p.ClientIDs {
 		if id <= 0 {

@@ -112,6 +112,10 @@ func TestParseErrors(t *testing.T) {
 		{"bad regex type", "policy: {id: x, regex_type: perl}\nchecks: [{id: 1, title: t, condition: all, rules: ['f:/x']}]", "regex_type"},
 		{"check not a map", "policy: {id: x}\nchecks: [3]", "must be a mapping"},
 		{"bad variable", "policy: {id: x}\nvariables: {x: 1}\nchecks: [{id: 1, title: t, condition: all, rules: ['f:/x']}]", "must start with '$'"},
+		{"deep nesting", strings.Repeat("[", 200000), "max depth"},
+		{"alias bomb in rules", "a: &a ['f:/x','f:/x']\nb: &b [*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b]\npolicy: {id: x}\nchecks: [{id: 1, title: t, condition: all, rules: *c}]", "cannot unmarshal"},
+		{"alias as a check", "a: &a {id: 1}\npolicy: {id: x}\nchecks: [*a]", "must be a mapping"},
+		{"too large", "policy: {id: x}\n#" + strings.Repeat("x", MaxPolicyBytes), "larger than"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

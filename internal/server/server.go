@@ -62,17 +62,17 @@ type Deps struct {
 
 // Server is the assembled HTTP handler.
 type Server struct {
-	cfg      config.Config
-	store    *store.Store
-	log      *slog.Logger
-	auth     Authenticator
-	cookie   string
-	proxies  []netip.Prefix
-	router   *authz.Router
-	metrics  *metrics
-	csrf     *http.CrossOriginProtection
-	handler  http.Handler
-	maxBody  int64
+	cfg     config.Config
+	store   *store.Store
+	log     *slog.Logger
+	auth    Authenticator
+	cookie  string
+	proxies []netip.Prefix
+	router  *authz.Router
+	metrics *metrics
+	csrf    *http.CrossOriginProtection
+	handler http.Handler
+	maxBody int64
 }
 
 // New builds the server and registers every route.

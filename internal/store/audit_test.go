@@ -363,10 +363,13 @@ func TestAuditVerifyAcrossRanges(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		key := testSigningKey(t)
-		for i := 0; i < 17; i++ {
+		for i := 0; i < 10; i++ {
 			n := 1000
-			if i == 8 {
-				n = 192 // a checkpoint exactly at entry 8192
+			switch i {
+			case 8:
+				n = 192 // a checkpoint exactly at entry 8192, the end of the first range
+			case 9:
+				n = 8
 			}
 			err := s.InTx(ctx, func(tx *store.Tx) error {
 				for j := 0; j < n; j++ {
@@ -382,7 +385,7 @@ func TestAuditVerifyAcrossRanges(t *testing.T) {
 			sealAudit(t, s, key)
 		}
 		rep, err := s.VerifyAudit(ctx, audit.VerifyOptions{RequireSealed: true})
-		if err != nil || rep.Err() != nil || rep.Entries != 16192 || rep.Checkpoints != 17 {
+		if err != nil || rep.Err() != nil || rep.Entries != 8200 || rep.Checkpoints != 10 {
 			t.Fatalf("VerifyAudit = %+v, %v", rep, err)
 		}
 		cctx, cancel := context.WithCancel(ctx)
@@ -400,6 +403,40 @@ func TestAuditVerifyAcrossRanges(t *testing.T) {
 		}
 		if p := rep.EntryProblem; p == nil || !strings.Contains(p.Message, "entries 8192–8193 missing (sequence jumps 8191 → 8194) — removed") {
 			t.Fatalf("problem = %+v", p)
+		}
+	})
+}
+
+func TestAuditSealerOnStore(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		key := testSigningKey(t)
+		sealer := audit.NewSealer(s, key, audit.SealerOptions{Every: 10, Interval: time.Hour, Poll: 5 * time.Millisecond}, nil)
+		sealer.Start(ctx)
+		appendAudit(t, s, 12)
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			h, err := s.AuditHead(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if h.Sealed.Seq >= 10 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no checkpoint after 12 entries with Every=10: head %+v", h)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		appendAudit(t, s, 3) // fewer than Every: sealed only by the final seal
+		sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		if err := sealer.Shutdown(sctx); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := s.VerifyAudit(ctx, audit.VerifyOptions{RequireSealed: true, TrustedKeys: []ed25519.PublicKey{key.PublicKey()}})
+		if err != nil || rep.Err() != nil || rep.SealedSeq != 15 {
+			t.Fatalf("after shutdown: %+v, %v; want everything sealed", rep, err)
 		}
 	})
 }

@@ -108,6 +108,9 @@ func orgInList(ids []int64, args []any) (string, []any) {
 // accent-folded column (use with ESCAPE '\').
 func orgLike(q string) string {
 	q = org.FoldSearch(strings.TrimSpace(q))
+	if r := []rune(q); len(r) > org.MaxQueryLen {
+		q = string(r[:org.MaxQueryLen])
+	}
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 	return "%" + r.Replace(q) + "%"
 }

@@ -15,16 +15,22 @@ import (
 )
 
 const personSelect = `SELECT p.id, p.employee_id, p.full_name, p.email, p.job_role, p.site_id, p.team_id,
-	p.start_date, p.leave_date, p.active, p.created_at, p.updated_at, COALESCE(s.name, ''), COALESCE(t.name, '')
+	p.start_date, p.leave_date, p.active, p.created_at, p.updated_at, COALESCE(s.name, ''), COALESCE(t.name, ''), t.client_id
 	FROM people p LEFT JOIN sites s ON s.id = p.site_id LEFT JOIN teams t ON t.id = p.team_id`
 
-func scanPerson(sc interface{ Scan(...any) error }, p *org.Person) error {
-	var site, team sql.NullInt64
+// scanPerson scans a personSelect row. Through a limited scope, the name of
+// a team of another client is left empty (the person may work for several
+// clients; their team's campaign is not the viewer's business).
+func scanPerson(sc interface{ Scan(...any) error }, scope identity.Scope, p *org.Person) error {
+	var site, team, teamClient sql.NullInt64
 	err := sc.Scan(&p.ID, &p.EmployeeID, &p.FullName, &p.Email, &p.JobRole, &site, &team,
 		orgScanDate{&p.StartDate}, orgScanDate{&p.LeaveDate}, &p.Active, ScanTime(&p.CreatedAt), ScanTime(&p.UpdatedAt),
-		&p.SiteName, &p.TeamName)
+		&p.SiteName, &p.TeamName, &teamClient)
 	p.SiteID, p.TeamID = site.Int64, team.Int64
 	p.ClientIDs = []int64{}
+	if teamClient.Valid && !scope.All && !slices.Contains(scope.ClientIDs, teamClient.Int64) {
+		p.TeamName = ""
+	}
 	return err
 }
 
@@ -83,7 +89,7 @@ func (s *Store) People(ctx context.Context, f org.PersonFilter) ([]org.Person, i
 	out := []org.Person{}
 	for rows.Next() {
 		var p org.Person
-		if err := scanPerson(rows, &p); err != nil {
+		if err := scanPerson(rows, f.Scope, &p); err != nil {
 			return nil, 0, fmt.Errorf("list people: %w", err)
 		}
 		out = append(out, p)
@@ -126,9 +132,9 @@ func personCountSQL(f org.PersonFilter) (string, []any) {
 // personFilterSQL is the WHERE clause of a people filter (see personScopeSQLMode for inList).
 func personFilterSQL(f org.PersonFilter, inList bool) (string, []any) {
 	var w strings.Builder
+	args := []any{}
 	w.WriteString(" WHERE 1 = 1")
-	scopeSQL, args := personScopeSQLMode(f.Scope, []any{}, inList)
-	w.WriteString(scopeSQL)
+	// The cheap tests on the row come first, the client subqueries last.
 	if q := strings.TrimSpace(f.Query); q != "" {
 		w.WriteString(` AND p.search_text LIKE ? ESCAPE '\'`)
 		args = append(args, orgLike(q))
@@ -153,6 +159,8 @@ func personFilterSQL(f org.PersonFilter, inList bool) (string, []any) {
 		w.WriteString(" AND p.active = ?")
 		args = append(args, *f.Active)
 	}
+	scopeSQL, args := personScopeSQLMode(f.Scope, args, inList)
+	w.WriteString(scopeSQL)
 	return w.String(), args
 }
 
@@ -208,7 +216,7 @@ func (s *Store) PersonByEmployeeID(ctx context.Context, scope identity.Scope, em
 func getPerson(ctx context.Context, q orgQuerier, scope identity.Scope, where string, key any) (*org.Person, error) {
 	scopeSQL, args := personScopeSQL(scope, []any{key})
 	var p org.Person
-	if err := scanPerson(q.QueryRow(ctx, personSelect+" WHERE "+where+scopeSQL, args...), &p); err != nil {
+	if err := scanPerson(q.QueryRow(ctx, personSelect+" WHERE "+where+scopeSQL, args...), scope, &p); err != nil {
 		return nil, fmt.Errorf("person %v: %w", key, mapErr(err))
 	}
 	people := []org.Person{p}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/custodia/custodia/internal/audit"
+	"github.com/custodia/custodia/internal/identity"
 	"github.com/custodia/custodia/internal/org"
 )
 
@@ -149,7 +150,7 @@ func loadImportRef(ctx context.Context, q orgQuerier) (org.ImportRef, error) {
 	var people []org.Person
 	for rows.Next() {
 		var p org.Person
-		if err := scanPerson(rows, &p); err != nil {
+		if err := scanPerson(rows, identity.Scope{All: true}, &p); err != nil {
 			rows.Close()
 			return ref, fmt.Errorf("load people: %w", err)
 		}

@@ -68,6 +68,10 @@ func TestPeopleScope(t *testing.T) {
 		if p.SiteID != f.site.ID || p.SiteName != "Madrid" || p.TeamName != "Bank X Madrid" {
 			t.Errorf("Person site/team = %d %q %q; want site from team", p.SiteID, p.SiteName, p.TeamName)
 		}
+		// Carmen (clients A and B) is on team A: a B-scoped viewer doesn't see the team's name.
+		if p, err := s.Person(ctx, scopeOf(f.b.ID), f.pab.ID); err != nil || p.TeamName != "" || !slices.Equal(p.ClientIDs, []int64{f.b.ID}) {
+			t.Errorf("Person(scope B, both) = %+v, %v; want no team name and client B only", p, err)
+		}
 		if p, _ := s.Person(ctx, allScope, f.pab.ID); !slices.Equal(p.ClientIDs, []int64{f.a.ID, f.b.ID}) {
 			t.Errorf("Person(all).ClientIDs = %v", p.ClientIDs)
 		}

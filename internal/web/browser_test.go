@@ -159,6 +159,7 @@ func TestBrowserSignInImportList(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`form[action="/people/import"] button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(`ul.stats`)),
 	)
+	shot("/tmp/custodia-import-preview.png", true)
 	if stats := textOf("ul.stats"); !strings.Contains(stats, "2 to create") || !strings.Contains(stats, "1 rows with errors") {
 		t.Fatalf("preview counts %q, want 2 to create and 1 row with errors", stats)
 	}

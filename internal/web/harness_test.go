@@ -19,6 +19,7 @@ import (
 	"github.com/custodia/custodia/internal/i18n"
 	"github.com/custodia/custodia/internal/identity"
 	"github.com/custodia/custodia/internal/identity/auth"
+	"github.com/custodia/custodia/internal/identity/sso"
 	"github.com/custodia/custodia/internal/org"
 	"github.com/custodia/custodia/internal/secret"
 	"github.com/custodia/custodia/internal/server"
@@ -68,8 +69,15 @@ func newEnv(tb testing.TB) *env {
 }
 
 // newStack starts the stack on an empty database.
-func newStack(tb testing.TB) *env {
+func newStack(tb testing.TB) *env { return newStackSSO(tb, nil) }
+
+// newStackSSO is newStack with single sign-on: mkSSO gets the console's
+// base URL (the listener exists before the server starts) and returns the
+// relying party.
+func newStackSSO(tb testing.TB, mkSSO func(keys *secret.Keyring, baseURL string) *sso.SSO) *env {
 	tb.Helper()
+	hs := httptest.NewUnstartedServer(nil)
+	baseURL := "http://" + hs.Listener.Addr().String()
 	st := storetest.SQLite(tb)
 	keys, err := secret.New(secret.Generate())
 	if err != nil {
@@ -90,7 +98,12 @@ func newStack(tb testing.TB) *env {
 	}
 	logger := slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	cfg := config.Defaults()
-	w, err := NewServer(Deps{Config: cfg, Store: st, Identity: svc, Catalog: cat, Logger: logger, Now: clock.Now})
+	var rp *sso.SSO
+	if mkSSO != nil {
+		rp = mkSSO(keys, baseURL)
+		cfg.OIDCDisplayName = "Test IdP"
+	}
+	w, err := NewServer(Deps{Config: cfg, Store: st, Identity: svc, SSO: rp, Catalog: cat, Logger: logger, Now: clock.Now})
 	if err != nil {
 		tb.Fatalf("NewServer: %v", err)
 	}
@@ -100,7 +113,9 @@ func newStack(tb testing.TB) *env {
 		tb.Fatalf("server.New: %v", err)
 	}
 	e := &env{t: tb, st: st, svc: svc, web: w, clock: clock, seeds: map[string][]byte{}}
-	e.srv = httptest.NewServer(srv)
+	hs.Config.Handler = srv
+	hs.Start()
+	e.srv = hs
 	tb.Cleanup(e.srv.Close)
 	return e
 }

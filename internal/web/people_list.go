@@ -15,6 +15,7 @@ const peoplePageSize = 50
 
 type peopleListData struct {
 	People  []personRow
+	L       peopleLabels
 	Total   int
 	Query   string
 	Clients []Option
@@ -27,6 +28,13 @@ type peopleListData struct {
 type personRow struct {
 	org.Person
 	ClientNames string
+	Status      string // translated
+}
+
+// peopleLabels are the column labels, translated once per page rather than
+// once per cell (template method calls are costly).
+type peopleLabels struct {
+	EmployeeID, FullName, Email, Team, Site, Clients, Status string
 }
 
 // pager is the data of the "pager" partial.
@@ -183,8 +191,16 @@ func (s *Server) peopleList(w http.ResponseWriter, r *http.Request) error {
 	}
 	v := s.newView(r, "people.title", nil)
 	d := &peopleListData{Total: total, Query: f.Query}
+	active, inactive := v.T("common.active"), v.T("common.inactive")
+	d.L = peopleLabels{EmployeeID: v.T("people.employee_id"), FullName: v.T("people.full_name"), Email: v.T("people.email"),
+		Team: v.T("people.team"), Site: v.T("people.site"), Clients: v.T("people.clients"), Status: v.T("common.status")}
+	d.People = make([]personRow, 0, len(people))
 	for _, p := range people {
-		d.People = append(d.People, personRow{Person: p, ClientNames: rf.clientNames(p.ClientIDs)})
+		row := personRow{Person: p, ClientNames: rf.clientNames(p.ClientIDs), Status: active}
+		if !p.Active {
+			row.Status = inactive
+		}
+		d.People = append(d.People, row)
 	}
 	all := v.T("common.all")
 	d.Clients = rf.clientOptions(all, f.ClientID)

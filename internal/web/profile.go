@@ -171,7 +171,16 @@ func (s *Server) mfaEnrolConfirm(w http.ResponseWriter, r *http.Request) error {
 // once (this POST answers with the page itself, so they are never in a URL
 // or shown again).
 func (s *Server) recoveryCodesRegenerate(w http.ResponseWriter, r *http.Request) error {
-	codes, err := s.id.RegenerateRecoveryCodes(r.Context(), principal(r))
+	p := principal(r)
+	u, err := s.id.User(r.Context(), p, p.UserID)
+	if err != nil {
+		return err
+	}
+	if !u.TOTPEnabled {
+		// Recovery codes come with two-factor authentication: set it up first.
+		return errStatus(http.StatusConflict, "profile.recovery_needs_mfa")
+	}
+	codes, err := s.id.RegenerateRecoveryCodes(r.Context(), p)
 	if err != nil {
 		return err
 	}

@@ -538,3 +538,92 @@ func TestCatalogueCoversConsole(t *testing.T) {
 		}
 	}
 }
+
+func TestLoginThrottling(t *testing.T) {
+	e := newEnv(t)
+	e.addUser("alice", identity.RoleAdmin, true, nil)
+	b := e.browser()
+	b.get("/login")
+	var r *response
+	for range 12 {
+		r = b.post("/login", url.Values{"username": {"alice"}, "password": {"not the password"}})
+		if r.status == http.StatusTooManyRequests {
+			break
+		}
+		wantStatus(t, "POST /login wrong password", r, http.StatusUnauthorized)
+	}
+	wantStatus(t, "POST /login after many failures", r, http.StatusTooManyRequests)
+	if msg := text(r.doc.mustFind(t, ".form-error")); !strings.Contains(msg, "Try again in") {
+		t.Errorf("throttling message = %q", msg)
+	}
+	// Even the right password waits, and the message never says whether the account exists.
+	r = b.post("/login", url.Values{"username": {"alice"}, "password": {testPassword}})
+	wantStatus(t, "POST /login throttled with the right password", r, http.StatusTooManyRequests)
+	b.lang = "es"
+	r = b.post("/login", url.Values{"username": {"alice"}, "password": {testPassword}})
+	if msg := text(r.doc.mustFind(t, ".form-error")); !strings.Contains(msg, "Inténtelo de nuevo dentro de") {
+		t.Errorf("Spanish throttling message = %q", msg)
+	}
+}
+
+func TestMFAStepRejectsForgedForm(t *testing.T) {
+	e := newEnv(t)
+	e.addUser("alice", identity.RoleAdmin, true, nil)
+	b := e.browser()
+	b.get("/login")
+	r := b.post("/login", url.Values{"username": {"alice"}, "password": {testPassword}})
+	wantStatus(t, "POST /login", r, http.StatusSeeOther)
+	r = b.post("/login/mfa", url.Values{"csrf_token": {"forged"}, "code": {e.totp(e.seeds["alice"])}})
+	wantStatus(t, "POST /login/mfa with a forged token", r, http.StatusForbidden)
+	if r := b.get("/people"); r.status != http.StatusSeeOther {
+		t.Errorf("the forged MFA form signed in: GET /people = %d", r.status)
+	}
+}
+
+func TestUserEditScopeAndDeactivate(t *testing.T) {
+	e := newEnv(t)
+	e.addUser("alice", identity.RoleAdmin, true, nil)
+	bob := e.addUser("bob", identity.RoleSupervisor, false, func(u *identity.User) {
+		u.AllClients = false
+		u.ClientIDs = []int64{e.clientA.ID}
+	})
+	bb := e.browser()
+	bb.signIn("bob") // bob has a session the administrator will see and end
+	b := e.browser()
+	b.signIn("alice")
+	path := fmt.Sprintf("/users/%d", bob.ID)
+	r := b.get(path)
+	wantStatus(t, "GET "+path, r, http.StatusOK)
+	if n := len(r.doc.findAll("table.sessions tbody tr")); n != 1 {
+		t.Errorf("bob has %d sessions listed, want 1", n)
+	}
+	// Change the scope to client B and a team of B.
+	r = b.post(path, url.Values{"email": {"bob@example.com"}, "display_name": {"Bob"}, "role": {"supervisor"},
+		"client_ids": {fmt.Sprint(e.clientB.ID)}, "team_ids": {fmt.Sprint(e.teamB.ID)}, "person_id": {"0"}, "active": {"on"}})
+	wantStatus(t, "POST "+path, r, http.StatusSeeOther)
+	u, err := e.st.User(context.Background(), bob.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(u.ClientIDs) != 1 || u.ClientIDs[0] != e.clientB.ID || len(u.TeamIDs) != 1 || u.TeamIDs[0] != e.teamB.ID {
+		t.Errorf("after the change: clients %v teams %v", u.ClientIDs, u.TeamIDs)
+	}
+	// Deactivate: bob's session ends at once.
+	b.get(path)
+	r = b.post(path, url.Values{"email": {"bob@example.com"}, "role": {"supervisor"},
+		"client_ids": {fmt.Sprint(e.clientB.ID)}, "team_ids": {fmt.Sprint(e.teamB.ID)}})
+	wantStatus(t, "deactivate bob", r, http.StatusSeeOther)
+	if r := bb.get("/people"); r.status != http.StatusSeeOther {
+		t.Errorf("deactivated bob still reaches /people: %d", r.status)
+	}
+	// The last administrator cannot demote herself: a field error.
+	alice, err := e.st.UserByUsername(context.Background(), "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	apath := fmt.Sprintf("/users/%d", alice.ID)
+	b.get(apath)
+	r = b.post(apath, url.Values{"email": {"alice@example.com"}, "role": {"auditor"}, "all_clients": {"on"}, "active": {"on"}})
+	wantStatus(t, "demote the last administrator", r, http.StatusUnprocessableEntity)
+	r.doc.mustFind(t, "p#f-role-error")
+}

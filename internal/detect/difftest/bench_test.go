@@ -56,6 +56,7 @@ func BenchmarkWindows(b *testing.B) {
 		}
 		reportRates(b, cpu0)
 		b.ReportMetric(float64(alerts)/float64(b.N), "alerts/event")
+		b.ReportMetric(eng.EvaluationsPerEvent(), "evals/event")
 	})
 
 	norm, _ := normalize.New()

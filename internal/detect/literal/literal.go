@@ -135,3 +135,75 @@ func (f *Filter) Any(text string) bool {
 
 // Len returns how many needles the filter holds.
 func (f *Filter) Len() int { return f.n }
+
+// lowerASCII maps A-Z to a-z and every other byte to itself.
+var lowerASCII = func() (t [256]byte) {
+	for i := range t {
+		t[i] = byte(i)
+		if 'A' <= i && i <= 'Z' {
+			t[i] = byte(i + 'a' - 'A')
+		}
+	}
+	return
+}()
+
+// hasPrefixFold reports whether s starts with the lower-case ASCII prefix
+// p, ignoring ASCII case in s.
+func hasPrefixFold(s, p string) bool {
+	if len(s) < len(p) {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		if lowerASCII[s[i]] != p[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// ScanFold is Scan over the ASCII-lower-cased text, without building it.
+// It returns false, having reported nothing, if text has a non-ASCII byte
+// (whose lower-casing needs Unicode rules): scan strings.ToLower(text) then.
+func (f *Filter) ScanFold(text string, hit func(id int32)) bool {
+	for i := 0; i < len(text); i++ {
+		if text[i] >= 0x80 {
+			return false
+		}
+	}
+	for _, a := range f.short {
+		if containsFold(text, a.lit) {
+			hit(a.id)
+		}
+	}
+	if len(text) < gramLen || len(f.byGram) == 0 {
+		return true
+	}
+	g := uint32(0)
+	for i := 0; i < gramLen-1; i++ {
+		g |= uint32(lowerASCII[text[i]]) << (8 * (i + 1))
+	}
+	for i := gramLen - 1; i < len(text); i++ {
+		g = g>>8 | uint32(lowerASCII[text[i]])<<24
+		h := f.slot(g)
+		if f.bits[h>>6]&(1<<(h&63)) == 0 {
+			continue
+		}
+		start := i - (gramLen - 1)
+		for _, a := range f.byGram[g] {
+			s := start - a.off
+			if s >= 0 && hasPrefixFold(text[s:], a.lit) {
+				hit(a.id)
+			}
+		}
+	}
+	return true
+}
+
+func containsFold(s, p string) bool {
+	for i := 0; i+len(p) <= len(s); i++ {
+		if hasPrefixFold(s[i:], p) {
+			return true
+		}
+	}
+	return false
+}

@@ -61,6 +61,17 @@ func FuzzFilter(f *testing.F) {
 		if !slices.Equal(got, want) {
 			t.Fatalf("scan(%q) over %q = %v, want %v", text, needles, got, want)
 		}
+		seen := map[int32]bool{}
+		if lf.ScanFold(strings.ToUpper(text), func(id int32) { seen[id] = true }) {
+			var folded []int32
+			for id := range seen {
+				folded = append(folded, id)
+			}
+			sort.Slice(folded, func(i, j int) bool { return folded[i] < folded[j] })
+			if lower := strings.ToLower(strings.ToUpper(text)); !slices.Equal(folded, naive(needles, lower)) {
+				t.Fatalf("ScanFold(%q) over %q = %v, want %v", strings.ToUpper(text), needles, folded, naive(needles, lower))
+			}
+		}
 		if lf.Any(text) != (len(want) > 0) {
 			t.Fatalf("Any(%q) over %q = %v, want %v", text, needles, !(len(want) > 0), len(want) > 0)
 		}

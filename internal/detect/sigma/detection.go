@@ -107,9 +107,9 @@ func (o orNode) needles() ([]Needle, bool) {
 	}
 	return all, true
 }
-func (n notNode) needles() ([]Needle, bool)   { return nil, false }
-func (n notNode) groups() [][]Needle           { return nil }
-func (c constNode) groups() [][]Needle         { return nil }
+func (n notNode) needles() ([]Needle, bool) { return nil, false }
+func (n notNode) groups() [][]Needle        { return nil }
+func (c constNode) groups() [][]Needle      { return nil }
 
 func (a andNode) groups() [][]Needle {
 	var out [][]Needle
@@ -169,7 +169,7 @@ type search struct {
 
 func (s *search) eval(e *Event) bool        { return s.node.eval(e) }
 func (s *search) needles() ([]Needle, bool) { return s.node.needles() }
-func (s *search) groups() [][]Needle         { return s.node.groups() }
+func (s *search) groups() [][]Needle        { return s.node.groups() }
 
 // compileDetection compiles a detection mapping; skip names keys that are
 // not search identifiers (e.g. "rules" in a filter).

@@ -159,8 +159,12 @@ func (s *Service) checkThrottle(ctx context.Context, username, ip string, now ti
 	if wait == 0 {
 		return nil
 	}
-	_ = s.st.Audit(ctx, audit.Record{Action: "auth.login_throttled", Actor: "anonymous", IP: ip,
-		Detail: "sign-in refused while locked for " + identity.HumanWait(wait)})
+	// Refusals during a lockout are audited once a minute per account and
+	// address, so hammering a locked account does not flood the trail.
+	if s.shouldAudit("throttled:"+identity.AccountKey(username)+"|"+identity.IPKey(ip), now) {
+		_ = s.st.Audit(ctx, audit.Record{Action: "auth.login_throttled", Actor: "anonymous", IP: ip,
+			Detail: "sign-in refused while locked for " + identity.HumanWait(wait)})
+	}
 	return &identity.ThrottledError{RetryAfter: wait}
 }
 

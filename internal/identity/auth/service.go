@@ -103,8 +103,8 @@ type Service struct {
 	hashq chan struct{} // semaphore bounding argon2id work
 	dummy string        // a hash verified for unknown usernames (equal timing)
 
-	mu           sync.Mutex
-	tokenAudited map[int64]time.Time // token id → last "token.use" entry
+	mu          sync.Mutex
+	rateAudited map[string]time.Time // rate-limited audit events ("token:ID", "throttled:…") → last entry
 }
 
 // NewService returns the service. clock is time.Now unless a test injects one.
@@ -115,9 +115,9 @@ func NewService(st *store.Store, keys *secret.Keyring, cfg Config, clock func() 
 	}
 	return &Service{
 		st: st, keys: keys, cfg: cfg, now: func() time.Time { return clock().UTC() },
-		hashq:        make(chan struct{}, cfg.MaxConcurrentHashes),
-		dummy:        identity.HashPassword(identity.RandomPassword(), cfg.Password),
-		tokenAudited: map[int64]time.Time{},
+		hashq:       make(chan struct{}, cfg.MaxConcurrentHashes),
+		dummy:       identity.HashPassword(identity.RandomPassword(), cfg.Password),
+		rateAudited: map[string]time.Time{},
 	}
 }
 
@@ -287,9 +287,9 @@ func (s *Service) Cleanup(ctx context.Context) error {
 		return err
 	}
 	s.mu.Lock()
-	for id, at := range s.tokenAudited {
+	for k, at := range s.rateAudited {
 		if now.Sub(at) > s.cfg.TokenAuditInterval {
-			delete(s.tokenAudited, id)
+			delete(s.rateAudited, k)
 		}
 	}
 	s.mu.Unlock()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -165,17 +166,23 @@ func (s *Service) TokenPrincipal(ctx context.Context, bearer string) (*identity.
 }
 
 func (s *Service) shouldAuditUse(id int64, now time.Time) bool {
+	return s.shouldAudit("token:"+strconv.FormatInt(id, 10), now)
+}
+
+// shouldAudit reports whether an event of key may be audited at now: at
+// most once per Config.TokenAuditInterval.
+func (s *Service) shouldAudit(key string, now time.Time) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if last, ok := s.tokenAudited[id]; ok && now.Sub(last) < s.cfg.TokenAuditInterval {
+	if last, ok := s.rateAudited[key]; ok && now.Sub(last) < s.cfg.TokenAuditInterval {
 		return false
 	}
-	s.tokenAudited[id] = now
+	s.rateAudited[key] = now
 	return true
 }
 
 func (s *Service) forgetAuditUse(id int64) {
 	s.mu.Lock()
-	delete(s.tokenAudited, id)
+	delete(s.rateAudited, "token:"+strconv.FormatInt(id, 10))
 	s.mu.Unlock()
 }

@@ -118,7 +118,7 @@ func compliantLinux(t *testing.T) (tree, *posture.Host) {
 	tr.write("run/systemd/sessions/2", "USER=agent7\nACTIVE=1\nSEAT=seat0\nTYPE=wayland\n", 0o644)
 	tr.write("etc/passwd", "root:x:0:0::/root:/bin/bash\nagent7:x:1001:1001::/home/agent7:/bin/bash\n", 0o644)
 	tr.write("etc/group", "sudo:x:27:it-admin\nagent7:x:1001:\n", 0o644)
-	tr.write("var/lib/dpkg/status", "Package: firefox-esr\nStatus: install ok installed\nVersion: 128.5.1esr-1~deb12u1\n\nPackage: clamav-daemon\nStatus: install ok installed\nVersion: 1.0.7+dfsg-1~deb12u1\n", 0o644)
+	tr.write("var/lib/dpkg/status", "Package: firefox-esr\nStatus: install ok installed\nVersion: 140.5.0esr-1~deb12u1\n\nPackage: clamav-daemon\nStatus: install ok installed\nVersion: 1.0.7+dfsg-1~deb12u1\n", 0o644)
 	tr.write("etc/security/pwquality.conf", "# pwquality\nminlen = 14\n", 0o644)
 	h := collect.NewLinux(tr.root, &posture.ExecRunner{Path: []string{filepath.Join(tr.root, "bin")}, Env: []string{"PATH=/usr/bin:/bin"}})
 	h.CommandTimeout = 2 * time.Second
@@ -300,7 +300,7 @@ esac`)
 			return collect.ParseLaunchctlList([]byte("PID\tStatus\tLabel\n412\t0\tcom.apple.XProtect.daemon.scan\n")), nil
 		},
 		Packages: func(context.Context) ([]posture.Package, error) {
-			return []posture.Package{{Name: "Google Chrome", Version: "142.0.7444.60"}}, nil
+			return []posture.Package{{Name: "Google Chrome", Version: "156.0.7632.110"}}, nil
 		},
 		SessionUser:          func(context.Context) (*posture.User, error) { return &posture.User{Name: "agent7"}, nil },
 		CaseInsensitiveNames: true,
