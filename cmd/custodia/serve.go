@@ -85,17 +85,20 @@ func serve(ctx context.Context, env *Env, cfg config.Config, log *slog.Logger) e
 	if err != nil {
 		return err
 	}
-	a, err := app.New(ctx, app.Options{Config: cfg, Store: st, Keys: keys, Signing: signing, Logger: log, Version: version})
-	if err != nil {
-		return err
-	}
 	tlsCfg, err := tlsConfig(cfg)
 	if err != nil {
 		return err
 	}
+	// Listen before building the application, so that a first administrator
+	// is only created when its one-time password can be shown.
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	a, err := app.New(ctx, app.Options{Config: cfg, Store: st, Keys: keys, Signing: signing, Logger: log, Version: version})
+	if err != nil {
+		ln.Close()
+		return err
 	}
 	a.Start(ctx)
 	url := publicURL(cfg, ln.Addr())

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/custodia/custodia/internal/store/storetest"
 )
 
 // lockedBuffer is an io.Writer safe for the server goroutine and the test.
@@ -190,5 +192,25 @@ func itoa(n int) string {
 		if n == 0 {
 			return string(b[i:])
 		}
+	}
+}
+
+func TestServePostgres(t *testing.T) {
+	dbURL := storetest.PostgresURL(t)
+	url, stdout, _, stop := startServe(t, "--data-dir", t.TempDir(), "--database", dbURL)
+	resp, err := http.Get(url + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), `"database":"ok"`) {
+		t.Errorf("GET /readyz on PostgreSQL = %d %s", resp.StatusCode, b)
+	}
+	if !strings.Contains(stdout.String(), "one-time password") {
+		t.Errorf("first start on PostgreSQL printed no one-time password:\n%s", stdout)
+	}
+	if rc := stop(); rc != 0 {
+		t.Errorf("exit code %d", rc)
 	}
 }

@@ -33,6 +33,8 @@ type Deps struct {
 	Identity Identity
 	// Tokens manages API tokens (auth.Service); nil answers 503.
 	Tokens Tokens
+	// Credentials manages passwords and MFA (auth.Service); nil answers 503.
+	Credentials Credentials
 	// Version is the binary's version for the OpenAPI document.
 	Version string
 }
@@ -43,13 +45,14 @@ type Server struct {
 	log     *slog.Logger
 	id      Identity
 	tokens  Tokens
+	creds   Credentials
 	version string
 	ops     []*operation
 }
 
 // New returns the API server with every operation declared.
 func New(d Deps) *Server {
-	s := &Server{store: d.Store, log: d.Logger, id: d.Identity, tokens: d.Tokens, version: d.Version}
+	s := &Server{store: d.Store, log: d.Logger, id: d.Identity, tokens: d.Tokens, creds: d.Credentials, version: d.Version}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -138,7 +141,6 @@ func (s *Server) Register(r *authz.Router) {
 // Errors handlers return for common answers.
 var (
 	errNotFound    = httpErr(http.StatusNotFound, "Not found.")
-	errForbidden   = httpErr(http.StatusForbidden, "Your role does not allow this.")
 	errUnavailable = httpErr(http.StatusServiceUnavailable, "This function is not available on this server.")
 )
 
@@ -176,6 +178,11 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		problem.Write(w, r, &problem.Details{Status: http.StatusUnprocessableEntity, Detail: "The request has invalid fields.", Errors: asFieldErrors(err)})
 	case errors.As(err, &mbe):
 		problem.Error(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("The request body is larger than the %d bytes this server accepts.", mbe.Limit))
+	case errors.Is(err, auth.ErrBadCode):
+		problem.Write(w, r, &problem.Details{Status: http.StatusUnprocessableEntity, Detail: "The request has invalid fields.",
+			Errors: []problem.FieldError{{Field: "code", Message: "wrong or already used code"}}})
+	case errors.Is(err, auth.ErrMFAEnrolled):
+		problem.Error(w, r, http.StatusConflict, "Two-factor authentication is already set up; an administrator can reset it.")
 	case errors.Is(err, auth.ErrForbidden):
 		problem.Error(w, r, http.StatusForbidden, "You are not allowed to do this.")
 	case errors.Is(err, store.ErrNotFound):

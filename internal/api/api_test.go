@@ -56,7 +56,7 @@ func newFixture(t *testing.T, st *store.Store) *fixture {
 	f.svc = auth.NewService(st, keys, auth.Config{Password: identity.PasswordParams{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}}, nil)
 	f.adminUser, _, err = f.svc.CreateUser(ctx, nil, auth.NewUser{User: identity.User{Username: "admin", Role: identity.RoleAdmin, AllClients: true}})
 	must(t, err)
-	f.api = New(Deps{Store: st, Identity: f.svc, Tokens: f.svc})
+	f.api = New(Deps{Store: st, Identity: f.svc, Tokens: f.svc, Credentials: f.svc})
 	f.router = authz.NewRouter(authz.Options{})
 	f.api.Register(f.router)
 	f.h = f.router

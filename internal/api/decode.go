@@ -46,6 +46,16 @@ func newPage[T any](items []T, limit, offset int) List[T] {
 	return l
 }
 
+// pageOf cuts one page out of a complete, small list.
+func pageOf[T any](all []T, limit, offset int) List[T] {
+	total := len(all)
+	if offset > total {
+		offset = total
+	}
+	end := min(offset+limit, total)
+	return newCountedPage(all[offset:end], total, limit, offset)
+}
+
 // newCountedPage builds a page of at most limit items out of total.
 func newCountedPage[T any](items []T, total, limit, offset int) List[T] {
 	l := newPage(items, limit, offset)

@@ -42,7 +42,6 @@ var (
 	// peopleManagers create, change and import people.
 	peopleManagers = []identity.Role{identity.RoleAdmin, identity.RoleSecurity}
 	admins         = []identity.Role{identity.RoleAdmin}
-	userReaders    = []identity.Role{identity.RoleAdmin, identity.RoleSecurity, identity.RoleAuditor}
 )
 
 func roles(rs []identity.Role) []identity.Role { return slices.Clone(rs) }

@@ -274,3 +274,26 @@ func TestOpenAPIStructure(t *testing.T) {
 		}
 	}
 }
+
+// TestListParameters guards against operations sharing parameter slices.
+func TestListParameters(t *testing.T) {
+	s := New(Deps{Store: storetest.SQLite(t)})
+	want := map[string][]string{
+		"/clients": {"q", "limit", "offset", "active"},
+		"/teams":   {"q", "limit", "offset", "site_id", "client_id"},
+		"/sites":   {"q", "limit", "offset"},
+	}
+	for _, op := range s.ops {
+		names, ok := want[op.Path]
+		if !ok || op.Method != "GET" {
+			continue
+		}
+		var got []string
+		for _, p := range op.Params {
+			got = append(got, p.Name)
+		}
+		if strings.Join(got, ",") != strings.Join(names, ",") {
+			t.Errorf("GET %s parameters = %v, want %v", op.Path, got, names)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/custodia/custodia/internal/authz"
 	"github.com/custodia/custodia/internal/identity"
@@ -24,7 +25,7 @@ func (s *Server) declare() {
 	// Organization.
 	orgList := append([]param{queryParam("q", "string", "search text")}, pageParams...)
 	s.add(&operation{Method: get, Path: "/clients", Policy: read(staff), ID: "listClients", Tag: "organization",
-		Summary: "List the clients in the caller's scope.", Params: append(orgList, queryParam("active", "boolean", "only active (true) or inactive (false) clients")),
+		Summary: "List the clients in the caller's scope.", Params: slices.Concat(orgList, []param{queryParam("active", "boolean", "only active (true) or inactive (false) clients")}),
 		Response: List[org.Client]{}, Handler: s.listClients})
 	s.add(&operation{Method: get, Path: "/clients/{id}", Policy: read(staff), ID: "getClient", Tag: "organization",
 		Summary: "Get a client.", Params: []param{id}, Response: org.Client{}, Handler: s.getClient})
@@ -44,7 +45,7 @@ func (s *Server) declare() {
 
 	s.add(&operation{Method: get, Path: "/teams", Policy: read(staff), ID: "listTeams", Tag: "organization",
 		Summary:  "List the teams of the caller's clients and the internal teams.",
-		Params:   append(orgList, queryParam("site_id", "integer", "only this site's teams"), queryParam("client_id", "integer", "only this client's teams")),
+		Params:   slices.Concat(orgList, []param{queryParam("site_id", "integer", "only this site's teams"), queryParam("client_id", "integer", "only this client's teams")}),
 		Response: List[org.Team]{}, Handler: s.listTeams})
 	s.add(&operation{Method: get, Path: "/teams/{id}", Policy: read(staff), ID: "getTeam", Tag: "organization",
 		Summary: "Get a team.", Params: []param{id}, Response: org.Team{}, Handler: s.getTeam})
@@ -99,7 +100,7 @@ func (s *Server) declare() {
 		Summary: "Change the caller's display name or language (en, es, or empty for the browser's).", Request: MeInput{}, Response: Me{}, Handler: s.updateMe})
 	sid := param{Name: "sid", In: "path", Type: "string", Required: true, Doc: "the session's id as listed"}
 	s.add(&operation{Method: get, Path: "/me/sessions", Policy: authz.Authenticated().WithMFAOptional(), ID: "listMySessions", Tag: "me",
-		Summary: "List the caller's sessions.", Response: SessionList{}, Handler: s.mySessions})
+		Summary: "List the caller's sessions.", Params: pageParams, Response: List[Session]{}, Handler: s.mySessions})
 	s.add(&operation{Method: del, Path: "/me/sessions/{sid}", Policy: authz.Authenticated().WithMFAOptional(), ID: "revokeMySession", Tag: "me",
 		Summary: "Sign out one of the caller's sessions.", Params: []param{sid}, Handler: s.revokeMySession})
 
@@ -121,17 +122,33 @@ func (s *Server) declare() {
 	s.add(&operation{Method: post, Path: "/users/{id}/deactivate", Policy: authz.Roles(roles(admins)...), ID: "deactivateUser", Tag: "users",
 		Summary: "Disable a user: their sessions end and their tokens are revoked at once.", Params: []param{id}, Response: User{}, Handler: s.deactivateUser})
 	s.add(&operation{Method: get, Path: "/users/{id}/sessions", Policy: authz.Roles(roles(admins)...), ID: "listUserSessions", Tag: "users",
-		Summary: "List a user's sessions.", Params: []param{id}, Response: SessionList{}, Handler: s.userSessions})
+		Summary: "List a user's sessions.", Params: append([]param{id}, pageParams...), Response: List[Session]{}, Handler: s.userSessions})
 	s.add(&operation{Method: del, Path: "/users/{id}/sessions/{sid}", Policy: authz.Roles(roles(admins)...), ID: "revokeUserSession", Tag: "users",
 		Summary: "Sign out one of a user's sessions.", Params: []param{id, sid}, Handler: s.revokeUserSession})
 
 	// API tokens (administrators).
 	s.add(&operation{Method: get, Path: "/tokens", Policy: authz.Roles(roles(admins)...), ID: "listTokens", Tag: "tokens",
-		Summary: "List API tokens (never their secrets).", Params: []param{queryParam("include_revoked", "boolean", "also list revoked tokens")},
-		Response: TokenList{}, Handler: s.listTokens})
+		Summary: "List API tokens (never their secrets).", Params: append([]param{queryParam("include_revoked", "boolean", "also list revoked tokens")}, pageParams...),
+		Response: List[APIToken]{}, Handler: s.listTokens})
 	s.add(&operation{Method: post, Path: "/tokens", Policy: authz.Roles(roles(admins)...), ID: "createToken", Tag: "tokens",
 		Summary: "Create an API token with a role, client scope and expiry; its secret is in this answer only.",
 		Request: TokenInput{}, Status: http.StatusCreated, Response: CreatedToken{}, Handler: s.createToken})
 	s.add(&operation{Method: del, Path: "/tokens/{id}", Policy: authz.Roles(roles(admins)...), ID: "revokeToken", Tag: "tokens",
 		Summary: "Revoke an API token at once.", Params: []param{id}, Handler: s.revokeToken})
+
+	// Passwords and two-factor authentication.
+	selfMFA := authz.Authenticated().WithMFAOptional()
+	s.add(&operation{Method: post, Path: "/me/password", Policy: selfMFA, ID: "changeMyPassword", Tag: "me",
+		Summary: "Change the caller's password (the other sessions end).", Request: PasswordChange{}, Handler: s.changeMyPassword})
+	s.add(&operation{Method: post, Path: "/me/mfa", Policy: selfMFA, ID: "beginMyTOTP", Tag: "me",
+		Summary: "Start TOTP enrolment: a new seed for an authenticator app, active once confirmed.", Response: TOTPEnrolment{}, Handler: s.beginMyTOTP})
+	s.add(&operation{Method: post, Path: "/me/mfa/confirm", Policy: selfMFA, ID: "confirmMyTOTP", Tag: "me",
+		Summary: "Confirm TOTP enrolment with a code; answers the recovery codes, once.", Request: TOTPCode{}, Response: RecoveryCodes{}, Handler: s.confirmMyTOTP})
+	s.add(&operation{Method: post, Path: "/me/recovery-codes", Policy: authz.Authenticated(), ID: "regenerateMyRecoveryCodes", Tag: "me",
+		Summary: "Replace the caller's recovery codes; answers the new ones, once.", Response: RecoveryCodes{}, Handler: s.regenerateMyRecoveryCodes})
+	s.add(&operation{Method: post, Path: "/users/{id}/password", Policy: authz.Roles(roles(admins)...), ID: "resetUserPassword", Tag: "users",
+		Summary: "Set a user's password, or generate a one-time one (answered once); their sessions end.",
+		Params:  []param{id}, Request: PasswordReset{}, Response: OneTimePassword{}, Handler: s.resetUserPassword})
+	s.add(&operation{Method: post, Path: "/users/{id}/mfa/reset", Policy: authz.Roles(roles(admins)...), ID: "resetUserMFA", Tag: "users",
+		Summary: "Remove a user's TOTP and recovery codes (lost phone); their sessions end.", Params: []param{id}, Handler: s.resetUserMFA})
 }

@@ -63,14 +63,13 @@ type CreatedToken struct {
 	Token string `json:"token" doc:"the secret to send as Authorization: Bearer …; shown only now"`
 }
 
-// TokenList lists API tokens.
-type TokenList struct {
-	Items []APIToken `json:"items"`
-}
-
 func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
 	if s.tokens == nil {
 		return errUnavailable
+	}
+	limit, offset, err := page(r)
+	if err != nil {
+		return err
 	}
 	revoked, err := queryBool(r, "include_revoked")
 	if err != nil {
@@ -80,11 +79,11 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := TokenList{Items: make([]APIToken, len(list))}
+	out := make([]APIToken, len(list))
 	for i := range list {
-		out.Items[i] = tokenOut(&list[i])
+		out[i] = tokenOut(&list[i])
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, pageOf(out, limit, offset))
 	return nil
 }
 

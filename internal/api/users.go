@@ -292,26 +292,25 @@ type Session struct {
 	Current    bool      `json:"current" doc:"the session making this request"`
 }
 
-// SessionList lists a user's sessions.
-type SessionList struct {
-	Items []Session `json:"items"`
-}
-
 func (s *Server) sessionsOf(w http.ResponseWriter, r *http.Request, userID int64) error {
 	if s.id == nil {
 		return errUnavailable
+	}
+	limit, offset, err := page(r)
+	if err != nil {
+		return err
 	}
 	p := principal(r)
 	sessions, err := s.id.Sessions(r.Context(), p, userID)
 	if err != nil {
 		return err
 	}
-	out := SessionList{Items: make([]Session, len(sessions))}
+	out := make([]Session, len(sessions))
 	for i, x := range sessions {
-		out.Items[i] = Session{ID: x.ID, CreatedAt: x.CreatedAt, LastSeenAt: x.LastSeenAt, ExpiresAt: x.ExpiresAt,
+		out[i] = Session{ID: x.ID, CreatedAt: x.CreatedAt, LastSeenAt: x.LastSeenAt, ExpiresAt: x.ExpiresAt,
 			IP: x.IP, UserAgent: x.UserAgent, Current: x.ID == p.SessionID && p.SessionID != ""}
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, pageOf(out, limit, offset))
 	return nil
 }
 

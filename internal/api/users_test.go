@@ -2,10 +2,13 @@ package api
 
 import (
 	"context"
+	"encoding/base32"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/custodia/custodia/internal/identity"
+	"github.com/custodia/custodia/internal/identity/auth"
 	"github.com/custodia/custodia/internal/store"
 	"github.com/custodia/custodia/internal/store/storetest"
 )
@@ -98,4 +101,52 @@ func TestUsersAndTokens(t *testing.T) {
 func mustJSON(v any) string {
 	b, _ := jsonMarshal(v)
 	return string(b)
+}
+
+func TestPasswordAndMFA(t *testing.T) {
+	f := newFixture(t, storetest.SQLite(t))
+	ctx := context.Background()
+	u, _, err := f.svc.CreateUser(ctx, nil, auth.NewUser{User: identity.User{Username: "sara", Role: identity.RoleSupervisor, ClientIDs: []int64{f.clientA.ID}}, Password: "a long enough passphrase 1"})
+	must(t, err)
+	p := u.Principal()
+	p.SessionID = strings.Repeat("0", 64)
+	if code, body, _ := f.call(t, p, "POST", "/api/v1/me/recovery-codes", ""); code != 409 {
+		t.Errorf("recovery codes without MFA = %d %v, want 409", code, body)
+	}
+	code, body, _ := f.call(t, p, "POST", "/api/v1/me/mfa", "")
+	if code != 200 || body["secret"] == nil || !strings.HasPrefix(body["otpauth_url"].(string), "otpauth://") {
+		t.Fatalf("begin TOTP = %d %v", code, body)
+	}
+	seed, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(strings.TrimRight(body["secret"].(string), "="))
+	must(t, err)
+	if code, body, _ := f.call(t, p, "POST", "/api/v1/me/mfa/confirm", `{"code":"000000"}`); code != 422 || !hasField(body, "code") {
+		t.Errorf("confirm with a wrong code = %d %v, want 422 on code", code, body)
+	}
+	code, body, _ = f.call(t, p, "POST", "/api/v1/me/mfa/confirm", `{"code":"`+identity.TOTPCode(seed, identity.TOTPStep(time.Now()))+`"}`)
+	if code != 200 || len(body["recovery_codes"].([]any)) != 10 {
+		t.Fatalf("confirm TOTP = %d %v", code, body)
+	}
+	if code, _, _ := f.call(t, p, "POST", "/api/v1/me/mfa", ""); code != 409 {
+		t.Errorf("begin TOTP again = %d, want 409", code)
+	}
+	if code, body, _ := f.call(t, p, "POST", "/api/v1/me/recovery-codes", ""); code != 200 || len(body["recovery_codes"].([]any)) != 10 {
+		t.Errorf("regenerate recovery codes = %d %v", code, body)
+	}
+	if code, body, _ := f.call(t, p, "POST", "/api/v1/me/password", `{"current_password":"wrong","new_password":"another long passphrase 2"}`); code != 422 || !hasField(body, "current_password") {
+		t.Errorf("change password with a wrong current one = %d %v", code, body)
+	}
+	if code, body, _ := f.call(t, p, "POST", "/api/v1/me/password", `{"current_password":"a long enough passphrase 1","new_password":"another long passphrase 2"}`); code != 204 {
+		t.Errorf("change password = %d %v", code, body)
+	}
+	adm := f.admin()
+	code, body, _ = f.call(t, adm, "POST", "/api/v1/users/"+itoa64(u.ID)+"/password", "")
+	if code != 200 || len(body["one_time_password"].(string)) < 12 {
+		t.Errorf("reset password = %d %v", code, body)
+	}
+	if code, _, _ := f.call(t, adm, "POST", "/api/v1/users/"+itoa64(u.ID)+"/mfa/reset", ""); code != 204 {
+		t.Errorf("reset MFA = %d", code)
+	}
+	if enabled, _, err := f.st.UserMFAState(ctx, u.ID); err != nil || enabled {
+		t.Errorf("after MFA reset: enabled = %v, %v", enabled, err)
+	}
 }

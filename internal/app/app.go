@@ -91,6 +91,29 @@ func New(ctx context.Context, o Options) (*App, error) {
 				res.Clients, res.Sites, res.Teams, res.People))
 		}
 	}
+	a.API = api.New(api.Deps{Store: o.Store, Logger: o.Logger, Identity: svc, Tokens: svc, Credentials: svc, Version: o.Version})
+	console, deny, err := newConsole(ctx, o, svc)
+	if err != nil {
+		return nil, err
+	}
+	a.Console = console
+	regs := []server.Registrar{console, a.API}
+
+	a.Server, err = server.New(server.Deps{
+		Config: cfg, Store: o.Store, Logger: o.Logger,
+		Auth:              svc,
+		NeedsMFAEnrolment: svc.NeedsMFAEnrolment,
+		Deny:              deny,
+		Registrars:        regs,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if o.Signing != nil {
+		a.sealer = audit.NewSealer(o.Store, o.Signing, audit.SealerOptions{}, o.Logger)
+	}
+	// Last, once nothing else can fail: a one-time password that is created
+	// must also be shown.
 	username, password, created, err := svc.EnsureFirstAdmin(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("create the first administrator: %w", err)
@@ -107,30 +130,6 @@ func New(ctx context.Context, o Options) (*App, error) {
 			"  It is shown only now. You will choose your own password and set up",
 			"  two-factor authentication at the first sign-in.",
 			"")
-	}
-
-	a.API = api.New(api.Deps{Store: o.Store, Logger: o.Logger, Identity: svc, Tokens: svc, Version: o.Version})
-	regs := []server.Registrar{}
-	console, deny, err := newConsole(ctx, o, svc)
-	if err != nil {
-		return nil, err
-	}
-	a.Console = console
-	regs = append(regs, console)
-	regs = append(regs, a.API)
-
-	a.Server, err = server.New(server.Deps{
-		Config: cfg, Store: o.Store, Logger: o.Logger,
-		Auth:              svc,
-		NeedsMFAEnrolment: svc.NeedsMFAEnrolment,
-		Deny:              deny,
-		Registrars:        regs,
-	})
-	if err != nil {
-		return nil, err
-	}
-	if o.Signing != nil {
-		a.sealer = audit.NewSealer(o.Store, o.Signing, audit.SealerOptions{}, o.Logger)
 	}
 	return a, nil
 }

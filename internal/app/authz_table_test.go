@@ -72,6 +72,10 @@ var expected = map[string]access{
 	"GET /api/v1/me/person":            signedIn,
 	"GET /api/v1/me/sessions":          signedIn,
 	"DELETE /api/v1/me/sessions/{sid}": signedIn,
+	"POST /api/v1/me/password":         signedIn,
+	"POST /api/v1/me/mfa":              signedIn,
+	"POST /api/v1/me/mfa/confirm":      signedIn,
+	"POST /api/v1/me/recovery-codes":   signedIn,
 
 	// API: organization.
 	"GET /api/v1/clients":        staffRead,
@@ -103,6 +107,8 @@ var expected = map[string]access{
 	"POST /api/v1/users/{id}/deactivate":       adminOnly,
 	"GET /api/v1/users/{id}/sessions":          adminOnly,
 	"DELETE /api/v1/users/{id}/sessions/{sid}": adminOnly,
+	"POST /api/v1/users/{id}/password":         adminOnly,
+	"POST /api/v1/users/{id}/mfa/reset":        adminOnly,
 	"GET /api/v1/tokens":                       adminOnly,
 	"POST /api/v1/tokens":                      adminOnly,
 	"DELETE /api/v1/tokens/{id}":               adminOnly,

@@ -135,6 +135,9 @@ func (st *scanState) scanNames() {
 	if doPerson {
 		st.speakerNames()
 	}
+	if doLoc {
+		defer st.mergeAddressBlocks(len(st.found))
+	}
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
 		if t.kind&tkDigits != 0 {
@@ -407,8 +410,36 @@ func (st *scanState) place(i int) int {
 	if best == 0 {
 		return i
 	}
-	st.add(Location, int(toks[i].start), int(toks[i+best-1].end), 0.7, "place-list")
-	return i + best
+	end := i + best
+	// "Cyprus 36903": a postal code after the country or town.
+	if end < len(toks) && st.nameGap(end-1) && toks[end].kind&tkDigits != 0 && toks[end].end-toks[end].start >= 4 && toks[end].end-toks[end].start <= 6 {
+		end++
+	}
+	// "\n LONDON\n United Kingdom": a town line in capitals just before.
+	start := i
+	if i > 0 && st.allCapsLine(i-1) {
+		start = i - 1
+	}
+	st.add(Location, int(toks[start].start), int(toks[end-1].end), 0.7, "place-list")
+	return end
+}
+
+// allCapsLine reports whether token k is a word of three or more capital
+// letters alone on its line, as towns are written in postal addresses.
+func (st *scanState) allCapsLine(k int) bool {
+	t := st.toks[k]
+	w := st.text[t.start:t.end]
+	if len(w) < 3 || t.kind&tkHasDigit != 0 {
+		return false
+	}
+	for _, c := range w {
+		if c >= 'a' && c <= 'z' {
+			return false
+		}
+	}
+	before := st.text[max(0, int(t.start)-3):t.start]
+	after := st.text[t.end:min(len(st.text), int(t.end)+3)]
+	return bytes.IndexByte(before, '\n') >= 0 && bytes.IndexByte(after, '\n') >= 0
 }
 
 // address matches "Calle Mayor 5", "C/ Alcalá 23", "Avenida de la
@@ -590,4 +621,78 @@ func hasPrefixFold(b []byte, p string) bool {
 		}
 	}
 	return true
+}
+
+// mergeAddressBlocks joins the LOCATION findings of one postal address
+// ("Koskikatu 25 Apt. 864\nArtilleros\n, CO\n Uruguay 64677") into one
+// finding when only short capitalised words, codes and numbers stand
+// between them, and takes in a house number just before the first.
+// from is the index in st.found where this pass's findings begin.
+func (st *scanState) mergeAddressBlocks(from int) {
+	text := st.text
+	f := st.found
+	last := -1
+	for i := from; i < len(f); i++ {
+		if f[i].Entity != Location {
+			continue
+		}
+		if last >= 0 && f[i].Start >= f[last].End && addressGap(text[f[last].End:f[i].Start]) {
+			f[last].End = f[i].End
+			f[i].End = f[i].Start // emptied; add() drops nothing, resolve skips it below
+			f[i].Entity = ""
+			continue
+		}
+		// A house number before the block: "6750 Koskikatu 25".
+		p := f[i].Start
+		if f[i].Validator == "address" && p >= 2 && text[p-1] == ' ' && isDigit(text[p-2]) {
+			q := p - 2
+			for q > 0 && isDigit(text[q-1]) {
+				q--
+			}
+			if p-1-q <= 5 && (q == 0 || !isWordByte(text[q-1])) {
+				f[i].Start = q
+			}
+		}
+		last = i
+	}
+	k := from
+	for i := from; i < len(f); i++ {
+		if f[i].Entity != "" {
+			f[k] = f[i]
+			k++
+		}
+	}
+	st.found = f[:k]
+}
+
+// addressGap reports whether the text between two parts of an address is
+// short and made of capitalised words, capitals, numbers and punctuation.
+func addressGap(g []byte) bool {
+	if len(g) > 48 || bytes.Count(g, []byte{'\n'}) > 3 {
+		return false
+	}
+	words := 0
+	for i := 0; i < len(g); {
+		c := g[i]
+		switch {
+		case c == ' ' || c == ',' || c == '\n' || c == '.' || c == '\r' || c == '-':
+			i++
+		case isAlnumASCII(c) || c >= 0x80:
+			j := i
+			for j < len(g) && (isAlnumASCII(g[j]) || g[j] >= 0x80) {
+				j++
+			}
+			if c >= 'a' && c <= 'z' || c >= '0' && c <= '9' {
+				return false // a lower-case word (the sentence goes on) or a number (a postal code of its own)
+			}
+			words++
+			if words > 4 {
+				return false
+			}
+			i = j
+		default:
+			return false
+		}
+	}
+	return bytes.IndexByte(g, '\n') >= 0 || bytes.IndexByte(g, ',') >= 0 || len(g) <= 2
 }

@@ -1,6 +1,8 @@
 package dataprotection
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -31,6 +33,9 @@ type Scanner struct {
 }
 
 const numEntities = 21
+
+// maxScanLen is the largest buffer Scan handles in one piece.
+const maxScanLen = 1<<31 - 1
 
 // entityIdx maps an entity to its index in AllEntities; read-only.
 var entityIdx = func() map[Entity]int {
@@ -85,6 +90,15 @@ func (s *Scanner) Enabled(e Entity) bool {
 // overlapping. It never fails: text that is not valid UTF-8 or not text at
 // all is scanned as bytes.
 func (s *Scanner) Scan(text []byte) []Finding {
+	if len(text) > maxScanLen {
+		// Token offsets are 32-bit: scan a huge buffer in chunks.
+		var out []Finding
+		_, _ = s.ScanStream(context.Background(), bytes.NewReader(text), FormatText, func(f Finding, _ []byte) error {
+			out = append(out, f)
+			return nil
+		})
+		return out
+	}
 	st := s.pool.Get().(*scanState)
 	st.reset(s, text)
 	st.run()

@@ -21,6 +21,10 @@ const (
 // ErrRecordTooLong reports a JSONL line or CSV record over MaxRecord.
 var ErrRecordTooLong = errors.New("record longer than 16 MiB")
 
+// errTooLongEnded is ErrRecordTooLong when the record's line break has
+// already been read.
+var errTooLongEnded = fmt.Errorf("%w (line read)", ErrRecordTooLong)
+
 // Report sums up one input: its size, the findings per entity, and the
 // problems met (an unterminated JSON string, a skipped record…).
 type Report struct {
@@ -203,14 +207,19 @@ func (p *processor) records(ctx context.Context, r io.Reader, f Format) error {
 			}
 		}
 		var err error
-		rec, err = readRecord(br, rec[:0], f == FormatCSV)
+		var tooLong int64
+		rec, tooLong, err = readRecord(br, rec[:0], f == FormatCSV)
 		if errors.Is(err, ErrRecordTooLong) {
 			if p.w != nil {
-				return fmt.Errorf("record %d: %w", n, err)
+				return fmt.Errorf("record %d: %w", n, ErrRecordTooLong)
 			}
-			p.rep.warn("record %d: %v; skipped", n, err)
-			skipped, err2 := skipLine(br)
-			off += int64(len(rec)) + skipped
+			p.rep.warn("record %d: %v; skipped", n, ErrRecordTooLong)
+			// Count the skipped bytes so later offsets stay right.
+			skipped, err2 := int64(0), error(nil)
+			if err != errTooLongEnded {
+				skipped, err2 = skipLine(br)
+			}
+			off += tooLong + skipped
 			if err2 == io.EOF {
 				break
 			}
@@ -258,12 +267,16 @@ func (p *processor) records(ctx context.Context, r io.Reader, f Format) error {
 
 // readRecord reads one line, or for CSV one record whose quoted cells may
 // hold line breaks, including its line break.
-func readRecord(br *bufio.Reader, dst []byte, csv bool) ([]byte, error) {
+func readRecord(br *bufio.Reader, dst []byte, csv bool) ([]byte, int64, error) {
 	quotes := 0
 	for {
 		line, err := br.ReadSlice('\n')
 		if len(dst)+len(line) > MaxRecord {
-			return dst, ErrRecordTooLong
+			n := int64(len(dst) + len(line))
+			if err == nil {
+				return dst[:0], n, errTooLongEnded // the line break was read
+			}
+			return dst[:0], n, ErrRecordTooLong
 		}
 		dst = append(dst, line...)
 		if csv {
@@ -273,11 +286,11 @@ func readRecord(br *bufio.Reader, dst []byte, csv bool) ([]byte, error) {
 		case err == bufio.ErrBufferFull:
 			continue
 		case err != nil:
-			return dst, err
+			return dst, 0, err
 		case csv && quotes%2 == 1:
 			continue
 		}
-		return dst, nil
+		return dst, 0, nil
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"strings"
 	"testing"
 )
@@ -178,4 +179,30 @@ func mustOtherKey(t *testing.T) *Operator {
 		t.Fatal(err)
 	}
 	return op
+}
+
+func TestOverlongRecord(t *testing.T) {
+	s := newTestScanner(t, Options{})
+	in := `{"a":"` + strings.Repeat("x", MaxRecord) + `"}` + "\n" + `{"b":"DNI 12345678Z"}` + "\n"
+	var got []string
+	rep, err := s.ScanStream(context.Background(), strings.NewReader(in), FormatJSONL, func(f Finding, v []byte) error {
+		got = append(got, string(v))
+		if in[f.Start:f.End] != string(v) {
+			t.Errorf("offsets %d..%d do not point at %q", f.Start, f.End, v)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Warnings) != 1 || !strings.Contains(rep.Warnings[0], "skipped") {
+		t.Errorf("warnings = %q, want one about the skipped record", rep.Warnings)
+	}
+	if len(got) != 1 || got[0] != "12345678Z" {
+		t.Errorf("findings after the long record = %q", got)
+	}
+	// Redaction refuses rather than let the record through.
+	if _, err := s.RedactStream(context.Background(), strings.NewReader(in), io.Discard, FormatJSONL, testOperator(t, OpRedact)); err == nil {
+		t.Error("RedactStream accepted an over-long record")
+	}
 }

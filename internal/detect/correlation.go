@@ -82,6 +82,30 @@ func (e *Engine) linkCorrelations(rules []*sigma.Rule, byRef map[string][]*compi
 			}
 		}
 	}
+	// Chains must not loop: a correlation may not (indirectly) feed itself.
+	state := map[*correlator]int{} // 1 visiting, 2 done
+	var visit func(co *correlator) error
+	visit = func(co *correlator) error {
+		switch state[co] {
+		case 1:
+			return fmt.Errorf("correlation %q (%s) feeds itself through a chain of correlations", co.rule.Title, co.rule.Source)
+		case 2:
+			return nil
+		}
+		state[co] = 1
+		for _, p := range co.parents {
+			if err := visit(p); err != nil {
+				return err
+			}
+		}
+		state[co] = 2
+		return nil
+	}
+	for _, co := range e.corrs {
+		if err := visit(co); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -6,9 +6,6 @@
 package detect
 
 import (
-	"fmt"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/custodia/custodia/internal/detect/event"
@@ -54,16 +51,15 @@ type Config struct {
 
 // compiled is a detection rule ready for evaluation.
 type compiled struct {
-	rule     *sigma.Rule
-	idx      int
-	always   bool // no needle set: evaluate whenever routed
-	mark     uint32
-	need     uint8 // one bit per needle group
-	have     uint8 // groups hit in the event numbered mark
-	filters  []*sigma.Rule
-	corrs    []*correlator // correlations this rule feeds
-	emit     bool          // produce alerts of its own
-	idAlerts string
+	rule    *sigma.Rule
+	idx     int
+	always  bool // no needle set: evaluate whenever routed
+	mark    uint32
+	need    uint8 // one bit per needle group
+	have    uint8 // groups hit in the event numbered mark
+	filters []*sigma.Rule
+	corrs   []*correlator // correlations this rule feeds
+	emit    bool          // produce alerts of its own
 }
 
 // Engine evaluates rules over events. An Engine is not safe for concurrent
@@ -73,7 +69,7 @@ type Engine struct {
 	norm    *normalize.Normalizer
 	rules   []*compiled
 	corrs   []*correlator
-	fieldAC map[string]*fieldPrefilter // field name → automaton over its needles
+	fieldAC map[string]*fieldPrefilter // field name → literal filter over its needles ("" for keywords)
 	gen     uint32
 	routes  map[string][]int32 // logsource-set key → rule indexes
 	keyBuf  []byte
@@ -420,21 +416,3 @@ func (e *Engine) Rules() []*sigma.Rule {
 	}
 	return out
 }
-
-// describeLogsource renders a log source for messages.
-func describeLogsource(l sigma.Logsource) string {
-	var parts []string
-	if l.Product != "" {
-		parts = append(parts, "product:"+l.Product)
-	}
-	if l.Category != "" {
-		parts = append(parts, "category:"+l.Category)
-	}
-	if l.Service != "" {
-		parts = append(parts, "service:"+l.Service)
-	}
-	sort.Strings(parts)
-	return strings.Join(parts, " ")
-}
-
-var _ = fmt.Sprintf

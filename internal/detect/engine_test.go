@@ -302,3 +302,16 @@ func TestCorrelationKeyCap(t *testing.T) {
 		t.Errorf("groups = %d, want at most 100", n)
 	}
 }
+
+func TestCorrelationCycleRejected(t *testing.T) {
+	rules := "title: a\nid: ra\nlogsource: {product: test}\ndetection: {sel: {kind: a}, condition: sel}\n---\n" +
+		"title: c1\nid: c1\ncorrelation: {type: event_count, rules: [ra, c2], group-by: [User], timespan: 1h, condition: {gte: 1}}\n---\n" +
+		"title: c2\nid: c2\ncorrelation: {type: event_count, rules: [c1], group-by: [User], timespan: 1h, condition: {gte: 1}}\n"
+	rs, errs := sigma.Parse([]byte(rules), "cycle", nil)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	if _, err := NewEngine(Config{}, rs...); err == nil || !strings.Contains(err.Error(), "feeds itself") {
+		t.Errorf("NewEngine error = %v, want a cycle error", err)
+	}
+}

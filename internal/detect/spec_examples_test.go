@@ -107,3 +107,33 @@ func TestSpecCorrelationExamples(t *testing.T) {
 		})
 	}
 }
+
+// TestSpecFilterExample applies the specification's filter example to a
+// rule it names: matches by users starting with adm_ are suppressed.
+func TestSpecFilterExample(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(specTests, "filter", "filter_1.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, errs := sigma.Parse(data, "filter_1.yml", nil)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	rar, errs := sigma.Parse([]byte("title: rar\nid: 6f3e2987-db24-4c78-a860-b4f4095a7095\nlogsource: {product: windows, category: process_creation}\ndetection: {sel: {Image|endswith: '\\rar.exe'}, condition: sel}\n"), "rar", nil)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	e, err := NewEngine(Config{}, append(rules, rar...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		user string
+		want int
+	}{{"adm_bob", 0}, {"bob", 1}} {
+		got := e.Process(parseLine(t, winEvent(sysmon, 1, map[string]string{"Image": `C:\Program Files\WinRAR\rar.exe`, "User": tt.user})))
+		if len(got) != tt.want {
+			t.Errorf("User %s: %d alerts, want %d", tt.user, len(got), tt.want)
+		}
+	}
+}

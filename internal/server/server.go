@@ -16,6 +16,8 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
 	"github.com/custodia/custodia/internal/authz"
 	"github.com/custodia/custodia/internal/config"
 	"github.com/custodia/custodia/internal/identity"
@@ -106,6 +108,8 @@ func New(d Deps) (*Server, error) {
 			return nil, fmt.Errorf("--base-url: %w", err)
 		}
 	}
+	// Connection pool statistics of the database (write pool).
+	s.metrics.reg.MustRegister(collectors.NewDBStatsCollector(d.Store.DB(), "custodia"))
 	s.router = authz.NewRouter(authz.Options{
 		NeedsMFAEnrolment: d.NeedsMFAEnrolment,
 		Deny:              d.Deny,

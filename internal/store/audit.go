@@ -137,8 +137,62 @@ func nullID(id int64) any {
 type rowScanner interface{ Scan(dest ...any) error }
 
 func scanAuditEntry(r rowScanner, e *audit.Entry) error {
-	return r.Scan(&e.Seq, ScanTime(&e.At), &e.Actor, &e.ActorUserID, &e.Action, &e.ObjectType, &e.ObjectID, &e.ClientID,
+	return r.Scan(&e.Seq, (*auditTime)(&e.At), &e.Actor, &e.ActorUserID, &e.Action, &e.ObjectType, &e.ObjectID, &e.ClientID,
 		&e.RequestID, &e.IP, &e.BeforeDigest, &e.AfterDigest, &e.Detail, &e.PrevHash, &e.Hash)
+}
+
+// auditTime scans an entry's time, parsing the stored layout
+// (2006-01-02T15:04:05.000000Z) by hand: verification reads every entry, and
+// time.Parse was a sixth of the cost of reading one. Anything else goes
+// through ScanTime.
+type auditTime time.Time
+
+func (a *auditTime) Scan(v any) error {
+	var s string
+	switch x := v.(type) {
+	case string:
+		s = x
+	case []byte:
+		s = string(x)
+	}
+	if t, ok := parseAuditTime(s); ok {
+		*a = auditTime(t)
+		return nil
+	}
+	return ScanTime((*time.Time)(a)).Scan(v)
+}
+
+func parseAuditTime(s string) (time.Time, bool) {
+	if len(s) != len(TimeLayout) || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != '.' || s[26] != 'Z' {
+		return time.Time{}, false
+	}
+	num := func(from, to int) (int, bool) {
+		n := 0
+		for i := from; i < to; i++ {
+			c := s[i]
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n, true
+	}
+	y, ok1 := num(0, 4)
+	mo, ok2 := num(5, 7)
+	d, ok3 := num(8, 10)
+	h, ok4 := num(11, 13)
+	mi, ok5 := num(14, 16)
+	sec, ok6 := num(17, 19)
+	us, ok7 := num(20, 26)
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) {
+		return time.Time{}, false
+	}
+	t := time.Date(y, time.Month(mo), d, h, mi, sec, us*1000, time.UTC)
+	// time.Date normalizes out-of-range fields; such a value is not in the layout.
+	if t.Year() != y || int(t.Month()) != mo || t.Day() != d || t.Hour() != h || t.Minute() != mi || t.Second() != sec {
+		return time.Time{}, false
+	}
+	return t, true
 }
 
 // AuditEntries returns a page of entries matching f, newest first, within

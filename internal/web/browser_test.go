@@ -50,6 +50,7 @@ func TestBrowserSignInImportList(t *testing.T) {
 		t.Fatalf("demo seed: %v", err)
 	}
 	e.addUser("alice", identity.RoleAdmin, true, nil)
+	e.addUser("sec", identity.RoleSecurity, false, nil)
 
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe),
@@ -193,6 +194,27 @@ func TestBrowserSignInImportList(t *testing.T) {
 		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
 		chromedp.Navigate(base+"/people"), chromedp.WaitVisible(chromedp.CSS(`table.people`)))
 	shot("/tmp/custodia-people-phone.png", false)
+
+	// Sign out; a security officer without MFA is made to enrol: the test
+	// reads the secret the page shows and answers with a code from it.
+	step("sign out and in as the security officer",
+		chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`#f-username`)),
+		chromedp.SendKeys(chromedp.CSS(`#f-username`), "sec"),
+		chromedp.SendKeys(chromedp.CSS(`#f-password`), testPassword),
+		chromedp.Click(chromedp.CSS(`main form[action="/login"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#totp-secret`)),
+	)
+	shot("/tmp/custodia-mfa-enrol-phone.png", true)
+	seed := seedOf(t, textOf("#totp-secret"))
+	step("confirm the enrolment",
+		chromedp.SendKeys(chromedp.CSS(`#f-code`), e.totp(seed)),
+		chromedp.Click(chromedp.CSS(`form[action="/profile/mfa"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#recovery-codes`)),
+	)
+	if codes := textOf("#recovery-codes"); len(strings.Fields(codes)) != identity.RecoveryCodeCount {
+		t.Errorf("recovery codes %q, want %d", codes, identity.RecoveryCodeCount)
+	}
 }
 
 func writeShot(t *testing.T, path string, png []byte) {

@@ -120,6 +120,7 @@ type mfaEnrolData struct {
 	Enrolment     *auth.Enrolment
 	Required      bool
 	RecoveryCodes []string
+	Next          string // where "continue" goes after the codes
 }
 
 // mfaEnrolPage shows a fresh TOTP secret as a QR code and as text; the user
@@ -163,7 +164,12 @@ func (s *Server) mfaEnrolConfirm(w http.ResponseWriter, r *http.Request) error {
 		v.FormError = v.T("common.form_errors")
 		return s.render(w, status, "mfa_enrol", v)
 	}
-	v := s.newView(r, "mfa.codes_title", &mfaEnrolData{RecoveryCodes: codes})
+	d := &mfaEnrolData{RecoveryCodes: codes, Next: "/"}
+	if u, err := s.id.User(r.Context(), p, p.UserID); err == nil && u.MustChangePassword {
+		// A first sign-in with a one-time password: choose a password next.
+		d.Next = withFlash("/profile", "must_change_password")
+	}
+	v := s.newView(r, "mfa.codes_title", d)
 	return s.render(w, http.StatusOK, "mfa_codes", v)
 }
 
@@ -184,6 +190,6 @@ func (s *Server) recoveryCodesRegenerate(w http.ResponseWriter, r *http.Request)
 	if err != nil {
 		return err
 	}
-	v := s.newView(r, "mfa.codes_title", &mfaEnrolData{RecoveryCodes: codes})
+	v := s.newView(r, "mfa.codes_title", &mfaEnrolData{RecoveryCodes: codes, Next: "/profile"})
 	return s.render(w, http.StatusOK, "mfa_codes", v)
 }

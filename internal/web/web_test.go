@@ -627,3 +627,36 @@ func TestUserEditScopeAndDeactivate(t *testing.T) {
 	wantStatus(t, "demote the last administrator", r, http.StatusUnprocessableEntity)
 	r.doc.mustFind(t, "p#f-role-error")
 }
+
+func TestModuleNavigation(t *testing.T) {
+	e := newEnv(t)
+	e.web.modules = []Module{{Key: ModuleIncidents, Path: "/incidents", Roles: []identity.Role{identity.RoleAdmin, identity.RoleSecurity}}}
+	e.addUser("alice", identity.RoleAdmin, true, nil)
+	e.addUser("dana", identity.RoleDPO, true, nil)
+	a := e.browser()
+	a.signIn("alice")
+	if r := a.get("/"); !r.doc.hasText("nav.menu", "Incidents") || r.doc.hasText("nav.menu", "ISMS") {
+		t.Errorf("admin navigation = %q, want Incidents and no ISMS", text(r.doc.find("nav.menu")))
+	}
+	d := e.browser()
+	d.signIn("dana")
+	if r := d.get("/"); r.doc.hasText("nav.menu", "Incidents") || r.doc.hasText("nav.menu", "Users and roles") {
+		t.Errorf("DPO navigation = %q: shows a module or page not for the role", text(r.doc.find("nav.menu")))
+	}
+}
+
+func TestImportPastedText(t *testing.T) {
+	e := newEnv(t)
+	e.addUser("alice", identity.RoleAdmin, true, nil)
+	b := e.browser()
+	b.signIn("alice")
+	b.get("/people/import")
+	r := b.post("/people/import", url.Values{"text": {"employee_id,full_name,email\nP1,Pablo Texto,pablo@example.com\n"}})
+	wantStatus(t, "POST /people/import (pasted)", r, http.StatusOK)
+	if !r.doc.hasText("ul.stats", "1 to create") {
+		t.Errorf("preview = %q", text(r.doc.find("ul.stats")))
+	}
+	r = b.post("/people/import", url.Values{"text": {""}})
+	wantStatus(t, "POST /people/import (nothing)", r, http.StatusUnprocessableEntity)
+	r.doc.mustFind(t, "p#f-file-error")
+}

@@ -1,7 +1,6 @@
 package difftest
 
 import (
-	"context"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -11,7 +10,6 @@ import (
 	sigmago "github.com/bradleyjkemp/sigma-go"
 	"github.com/bradleyjkemp/sigma-go/evaluator"
 
-	"github.com/custodia/custodia/internal/detect"
 	"github.com/custodia/custodia/internal/detect/event"
 	"github.com/custodia/custodia/internal/detect/normalize"
 	"github.com/custodia/custodia/internal/detect/parse"
@@ -104,9 +102,6 @@ func routed(r *sigma.Rule, e *event.Event) bool {
 	}
 	return false
 }
-
-var _ = detect.Builtin
-var _ = context.Background
 
 func refRules(pairs []pair) []sigmago.Rule {
 	out := make([]sigmago.Rule, len(pairs))

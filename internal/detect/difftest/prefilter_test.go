@@ -15,11 +15,11 @@ import (
 // engine gives exactly the alerts of evaluating every rule on every event
 // (restricted to the rules the event's log sources admit).
 func TestPrefilterEquivalence(t *testing.T) {
-	n := 1500
+	n, dir := 1500, corpus+"/rules/windows"
 	if testing.Short() {
-		n = 300
+		n, dir = 300, corpus+"/rules/windows/process_creation"
 	}
-	res, err := detect.LoadRules([]string{corpus + "/rules/windows"}, nil)
+	res, err := detect.LoadRules([]string{dir}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func TestPrefilterEquivalence(t *testing.T) {
 			t.Errorf("event %d: prefiltered %s, exhaustive %s", i, x, y)
 		}
 	}
-	if total < n/30 {
+	if total < n/60 {
 		t.Errorf("only %d alerts over %d events: the stream should trigger rules", total, n)
 	}
 }

@@ -27,8 +27,8 @@ func evtxShortName(name string) (string, bool) {
 		return rest, true
 	case strings.HasPrefix(name, "Event.EventData."):
 		rest := name[len("Event.EventData."):]
-		if strings.HasPrefix(rest, "#attributes") || strings.Contains(rest, ".#") {
-			return "", false
+		if strings.HasPrefix(rest, "#") || strings.Contains(rest, ".") {
+			return "", false // attributes, or nested data handled by addNamedData
 		}
 		return rest, true
 	case strings.HasPrefix(name, "Event.UserData."):
@@ -73,6 +73,7 @@ func (p *Parser) addEvtxNames(e *event.Event) {
 		}
 	}
 	e.Reindex()
+	addNamedData(e)
 	if i := e.Index("Provider_Name"); i >= 0 {
 		e.Alias("Provider", i)
 	}
@@ -85,4 +86,35 @@ func resolveEvtx(name string) string {
 		return short
 	}
 	return ""
+}
+
+// addNamedData handles exporters that keep EventData as a list of
+// <Data Name="X">value</Data> elements ({"Data":[{"@Name":"X","#text":"v"}]}
+// or with "#attributes":{"Name":"X"}): each becomes a field X.
+func addNamedData(e *event.Event) {
+	n := len(e.Fields)
+	for i := 0; i < n; i++ {
+		name := e.Fields[i].Name
+		if !strings.HasPrefix(name, "Event.EventData.Data") {
+			continue
+		}
+		var base string
+		switch {
+		case strings.HasSuffix(name, ".@Name"):
+			base = strings.TrimSuffix(name, ".@Name")
+		case strings.HasSuffix(name, ".#attributes.Name"):
+			base = strings.TrimSuffix(name, ".#attributes.Name")
+		default:
+			continue
+		}
+		field := e.Fields[i].Value
+		if field == "" {
+			continue
+		}
+		if j := e.Index(base + ".#text"); j >= 0 {
+			e.Alias(field, j)
+		} else if e.Get(field) == nil {
+			e.Add(field, "", event.String)
+		}
+	}
 }

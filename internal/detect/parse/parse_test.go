@@ -67,6 +67,8 @@ func TestParse(t *testing.T) {
 			"evtx-json", "2026-01-02T03:04:05.123456Z"},
 		{"evtx eventid text", Auto, `{"Event":{"System":{"EventID":{"#text":4625,"#attributes":{"Qualifiers":""}},"Channel":"Security"},"EventData":{"TargetUserName":"bob"}}}`,
 			map[string]string{"EventID": "4625", "EventID_Qualifiers": "", "TargetUserName": "bob"}, "evtx-json", ""},
+		{"evtx named data", Auto, `{"Event":{"System":{"EventID":4688,"Channel":"Security"},"EventData":{"Data":[{"@Name":"NewProcessName","#text":"C:\\x.exe"},{"#attributes":{"Name":"CommandLine"},"#text":"x -a"}]}}}`,
+			map[string]string{"EventID": "4688", "NewProcessName": `C:\x.exe`, "CommandLine": "x -a"}, "evtx-json", ""},
 		{"eve", Auto, `{"timestamp":"2026-01-02T03:04:05.000000+0000","flow_id":1,"event_type":"alert","src_ip":"10.0.0.1","dest_ip":"10.0.0.2","dest_port":443,"alert":{"signature":"ET X"}}`,
 			map[string]string{"alert.signature": "ET X", "dest_port": "443"}, "eve", "2026-01-02T03:04:05Z"},
 		{"text", Auto, `just some words`, map[string]string{"message": "just some words"}, "text", ""},

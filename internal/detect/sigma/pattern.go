@@ -232,7 +232,6 @@ func isDash(r rune) bool {
 // classic single-backtrack algorithm (a later * supersedes an earlier one).
 func globMatch(p pattern, s string) bool {
 	pi, si := 0, 0
-	litOff := 0 // offset inside a literal part when matching it byte by byte
 	starP, starS := -1, 0
 	for {
 		if pi < len(p) {
@@ -241,14 +240,11 @@ func globMatch(p pattern, s string) bool {
 			case partStar:
 				starP, starS = pi, si
 				pi++
-				litOff = 0
 				continue
 			case partLit:
-				rest := x.lit[litOff:]
-				if strings.HasPrefix(s[si:], rest) {
-					si += len(rest)
+				if strings.HasPrefix(s[si:], x.lit) {
+					si += len(x.lit)
 					pi++
-					litOff = 0
 					continue
 				}
 			case partOne:
@@ -277,6 +273,5 @@ func globMatch(p pattern, s string) bool {
 		_, n := utf8.DecodeRuneInString(s[starS:])
 		starS += n
 		pi, si = starP+1, starS
-		litOff = 0
 	}
 }

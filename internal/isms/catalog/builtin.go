@@ -126,7 +126,9 @@ func ParseYAML(name string, b []byte) (*Catalog, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	var lines lineIndex
-	_ = yaml.Unmarshal(b, &lines) // cannot fail where decodeStrict succeeded
+	if err := decodeLoose(b, &lines); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
 	items, nodes := raw.Requirements, lines.Requirements
 	if len(raw.Measures) > 0 {
 		if len(raw.Requirements) > 0 {
@@ -213,7 +215,16 @@ func (rr rawReq) requirement(isGroup map[string]bool, reqGroup map[string]string
 
 // decodeStrict decodes one YAML document into v, rejecting unknown fields
 // and trailing documents.
-func decodeStrict(b []byte, v any) error {
+func decodeStrict(b []byte, v any) (err error) {
+	defer func() {
+		// The YAML decoder must not take the process down on hostile input.
+		if p := recover(); p != nil {
+			err = fmt.Errorf("malformed YAML: %v", p)
+		}
+	}()
+	if len(b) > MaxImportSize {
+		return fmt.Errorf("file of %d bytes exceeds %d", len(b), MaxImportSize)
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(v); err != nil {
@@ -225,6 +236,20 @@ func decodeStrict(b []byte, v any) error {
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
 		return errors.New("more than one YAML document")
+	}
+	return nil
+}
+
+// decodeLoose decodes b into v, ignoring unknown fields and recovering from
+// a decoder panic.
+func decodeLoose(b []byte, v any) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("malformed YAML: %v", p)
+		}
+	}()
+	if err := yaml.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("decode: %w", err)
 	}
 	return nil
 }

@@ -75,9 +75,55 @@ func (c Category) String() string {
 	return fmt.Sprintf("Category(%d)", int(c))
 }
 
-// Valuation is a system's level in each of the five dimensions.
+// MarshalText writes the level as BAJO, MEDIO, ALTO or n.a.
+func (l Level) MarshalText() ([]byte, error) {
+	if l < NotApplicable || l > Alto {
+		return nil, fmt.Errorf("invalid level %d", int(l))
+	}
+	return []byte(l.String()), nil
+}
+
+// UnmarshalText reads a level as ParseLevel does.
+func (l *Level) UnmarshalText(b []byte) error {
+	v, err := ParseLevel(string(b))
+	if err != nil {
+		return err
+	}
+	*l = v
+	return nil
+}
+
+// MarshalText writes the category as BÁSICA, MEDIA or ALTA.
+func (c Category) MarshalText() ([]byte, error) {
+	if c < Basica || c > Alta {
+		return nil, fmt.Errorf("invalid category %d", int(c))
+	}
+	return []byte(c.String()), nil
+}
+
+// UnmarshalText reads BÁSICA (or BASICA), MEDIA or ALTA.
+func (c *Category) UnmarshalText(b []byte) error {
+	switch strings.ToUpper(strings.TrimSpace(string(b))) {
+	case "BÁSICA", "BASICA":
+		*c = Basica
+	case "MEDIA":
+		*c = Media
+	case "ALTA":
+		*c = Alta
+	default:
+		return fmt.Errorf("category %q: want BÁSICA, MEDIA or ALTA", b)
+	}
+	return nil
+}
+
+// Valuation is a system's level in each of the five dimensions. In JSON
+// each level is "BAJO", "MEDIO", "ALTO" or "n.a.".
 type Valuation struct {
-	C, I, T, A, D Level
+	C Level `json:"C"`
+	I Level `json:"I"`
+	T Level `json:"T"`
+	A Level `json:"A"`
+	D Level `json:"D"`
 }
 
 // Level returns the valuation's level in dimension d.
@@ -199,4 +245,18 @@ func Applicable(c *catalog.Catalog, v Valuation) ([]Applicability, error) {
 		return nil, fmt.Errorf("catalogue %s has no ENS measures", c.ID)
 	}
 	return out, nil
+}
+
+// SystemValuation applies Anexo I's rule for a system from the information
+// and services it handles: in each dimension the system takes the highest
+// level any of them requires.
+func SystemValuation(items ...Valuation) (Valuation, error) {
+	var v Valuation
+	for i, it := range items {
+		if err := it.Validate(); err != nil {
+			return Valuation{}, fmt.Errorf("item %d: %w", i+1, err)
+		}
+		v.C, v.I, v.T, v.A, v.D = max(v.C, it.C), max(v.I, it.I), max(v.T, it.T), max(v.A, it.A), max(v.D, it.D)
+	}
+	return v, nil
 }

@@ -1,6 +1,7 @@
 package ens
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -221,5 +222,64 @@ func TestParseLevel(t *testing.T) {
 	}
 	if _, err := ParseLevel("CRÍTICO"); err == nil {
 		t.Error("ParseLevel(CRÍTICO) succeeded")
+	}
+}
+
+func TestSystemValuation(t *testing.T) {
+	info := Valuation{C: Medio, I: Bajo, T: Bajo, A: Bajo}
+	service := Valuation{A: Alto, D: Bajo}
+	got, err := SystemValuation(info, service)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Valuation{C: Medio, I: Bajo, T: Bajo, A: Alto, D: Bajo}
+	if got != want {
+		t.Errorf("SystemValuation() = %v, want %v", got, want)
+	}
+	if _, err := SystemValuation(Valuation{C: 7}); err == nil {
+		t.Error("SystemValuation with level 7 succeeded")
+	}
+}
+
+func TestSoACounts(t *testing.T) {
+	c := ensCatalog(t)
+	s, err := NewSoA(c, "sistema", Valuation{C: Bajo, I: Bajo, T: Bajo, A: Bajo, D: Bajo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, na, rs, ov := s.Counts()
+	if a+na != 73 || ov != 0 || a == 0 || na == 0 {
+		t.Errorf("Counts() = %d, %d, %d, %d", a, na, rs, ov)
+	}
+	// At BÁSICA/BAJO the only reinforcements are op.acc.5's R1, R5 and
+	// op.acc.6's R1, R8, R9.
+	if rs != 5 {
+		t.Errorf("reinforcements required at BAJO = %d, want 5", rs)
+	}
+}
+
+func TestSoAJSON(t *testing.T) {
+	c := ensCatalog(t)
+	s, err := NewSoA(c, "sistema", Valuation{C: Medio, A: Alto})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"valuation":{"C":"MEDIO","I":"n.a.","T":"n.a.","A":"ALTO","D":"n.a."},"category":"ALTA"`) {
+		t.Errorf("json = %.200s", b)
+	}
+	var back SoA
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.Valuation != s.Valuation || back.Category != s.Category || len(back.Entries) != 73 {
+		t.Errorf("round trip = %v %v %d", back.Valuation, back.Category, len(back.Entries))
+	}
+	var v Valuation
+	if err := json.Unmarshal([]byte(`{"C":"MUY ALTO"}`), &v); err == nil || !strings.Contains(err.Error(), "MUY ALTO") {
+		t.Errorf("Unmarshal bad level error = %v", err)
 	}
 }

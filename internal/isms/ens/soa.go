@@ -14,23 +14,23 @@ import (
 // applies to the system, the reinforcements required and why, plus the
 // compensatory and complementary measures the security officer added.
 type SoA struct {
-	System    string
-	Valuation Valuation
-	Category  Category
-	Entries   []SoAEntry
-	Extra     []ExtraMeasure
+	System    string         `json:"system"`
+	Valuation Valuation      `json:"valuation"`
+	Category  Category       `json:"category"`
+	Entries   []SoAEntry     `json:"entries"`
+	Extra     []ExtraMeasure `json:"extra,omitempty"`
 }
 
 // SoAEntry is one line of the declaration.
 type SoAEntry struct {
-	Measure        string
-	Title          string // Spanish title
-	Applies        bool
-	Reinforcements []string
-	Justification  string
+	Measure        string   `json:"measure"`
+	Title          string   `json:"title"` // Spanish title
+	Applies        bool     `json:"applies"`
+	Reinforcements []string `json:"reinforcements,omitempty"`
+	Justification  string   `json:"justification"`
 	// Overridden is true when an officer changed the table's verdict; the
 	// justification then holds the officer's reasons.
-	Overridden bool
+	Overridden bool `json:"overridden,omitempty"`
 }
 
 // ExtraKind says whether an officer-added measure replaces or adds to the
@@ -45,10 +45,10 @@ const (
 
 // ExtraMeasure is a compensatory or complementary measure.
 type ExtraMeasure struct {
-	Kind          ExtraKind
-	Title         string
-	Measures      []string // the Anexo II measures it compensates or complements
-	Justification string
+	Kind          ExtraKind `json:"kind"`
+	Title         string    `json:"title"`
+	Measures      []string  `json:"measures,omitempty"` // the Anexo II measures it compensates or complements
+	Justification string    `json:"justification"`
 }
 
 // NewSoA builds the declaration for a system valued v from the ENS
@@ -184,4 +184,21 @@ func NewConformity(c Category, last time.Time) (Conformity, error) {
 // never audited is always due.
 func (k Conformity) Overdue(now time.Time) bool {
 	return k.NextDue.IsZero() || !now.Before(k.NextDue)
+}
+
+// Counts summarises the declaration: measures that apply, that do not, the
+// reinforcements required in total, and officer overrides.
+func (s *SoA) Counts() (applies, notApplicable, reinforcements, overridden int) {
+	for _, e := range s.Entries {
+		if e.Applies {
+			applies++
+			reinforcements += len(e.Reinforcements)
+		} else {
+			notApplicable++
+		}
+		if e.Overridden {
+			overridden++
+		}
+	}
+	return applies, notApplicable, reinforcements, overridden
 }

@@ -280,3 +280,23 @@ func (m *Model) Accumulated() (map[string]Values, error) {
 	}
 	return out, nil
 }
+
+// ValueLabel names a value of MAGERIT's 0–10 scale (book II, chapter 4):
+// 10 extremo, 9 muy alto, 6–8 alto, 3–5 medio, 1–2 bajo, 0 despreciable.
+func ValueLabel(v int) (string, error) {
+	switch {
+	case v < 0 || v > 10:
+		return "", fmt.Errorf("value %d outside 0–10", v)
+	case v == 10:
+		return "extremo", nil
+	case v == 9:
+		return "muy alto", nil
+	case v >= 6:
+		return "alto", nil
+	case v >= 3:
+		return "medio", nil
+	case v >= 1:
+		return "bajo", nil
+	}
+	return "despreciable", nil
+}

@@ -1,6 +1,9 @@
 package magerit
 
 import (
+	"encoding/json"
+	"encoding/xml"
+	"io"
 	"math"
 	"strings"
 	"testing"
@@ -191,13 +194,21 @@ func TestContactCenter(t *testing.T) {
 	// PAN in recordings: recorder accumulates C=10; 80 % → impact 8 (A) at
 	// 20/year (A) → MA. Masking (90 %, 90 %) → impact 0.8 (MB) at 2/year (M)
 	// → MB.
+	found := false
 	for i, r := range a.Potential {
 		if r.Threat != "t-pan-recordings" {
 			continue
 		}
-		if r.Level != MA || a.Residual[i].Level != MB {
-			t.Errorf("t-pan-recordings potential %v residual %v, want MA, MB", r.Level, a.Residual[i].Level)
+		found = true
+		if r.Impact != 8 || r.Level != MA || a.Residual[i].Level != MB {
+			t.Errorf("t-pan-recordings potential %v (impact %v) residual %v, want MA (8), MB", r.Level, r.Impact, a.Residual[i].Level)
 		}
+	}
+	if !found {
+		t.Error("no risk for t-pan-recordings")
+	}
+	if svg := HeatMap("Contact centre", WorstPerThreat(a.Potential)); strings.Count(svg, "<title>") != 1+countCells(WorstPerThreat(a.Potential)) {
+		t.Errorf("heat map tooltips do not match occupied cells")
 	}
 }
 
@@ -231,6 +242,16 @@ func TestHeatMap(t *testing.T) {
 	if !strings.HasPrefix(svg, "<svg ") || !strings.HasSuffix(svg, "</svg>") {
 		t.Fatalf("HeatMap() is not an SVG document: %.60s…", svg)
 	}
+	dec := xml.NewDecoder(strings.NewReader(svg))
+	for {
+		_, err := dec.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("HeatMap() is not well-formed XML: %v", err)
+		}
+	}
 	if n := strings.Count(svg, "<rect "); n != 25 {
 		t.Errorf("HeatMap() has %d cells, want 25", n)
 	}
@@ -239,5 +260,78 @@ func TestHeatMap(t *testing.T) {
 	}
 	if !strings.Contains(svg, `data-impact="MA" data-frequency="MA" data-risk="MA"><rect`) || !strings.Contains(svg, ">2</text>") {
 		t.Error("HeatMap() does not show 2 risks in the MA/MA cell")
+	}
+}
+
+func TestWorstPerThreat(t *testing.T) {
+	risks := []Risk{
+		{Threat: "a", Dimension: "C", Impact: 2, Level: B},
+		{Threat: "b", Dimension: "D", Impact: 9, Level: MA},
+		{Threat: "a", Dimension: "I", Impact: 7, Level: A},
+		{Threat: "a", Dimension: "D", Impact: 8, Level: A},
+	}
+	got := WorstPerThreat(risks)
+	if len(got) != 2 || got[0].Threat != "a" || got[0].Dimension != "D" || got[1].Threat != "b" {
+		t.Errorf("WorstPerThreat() = %+v", got)
+	}
+}
+
+func countCells(risks []Risk) int {
+	cells := map[[2]Level]bool{}
+	for _, r := range risks {
+		cells[[2]Level{r.ImpactL, r.FreqL}] = true
+	}
+	return len(cells)
+}
+
+// TestScaleBoundaries: a safeguard of 90 % on a yearly threat leaves 0.1 a
+// year, which is B, even though 1 × (1 − 0.9) is 0.09999… in float64.
+func TestScaleBoundaries(t *testing.T) {
+	m := small()
+	m.Threats[0].Frequency = 1
+	m.Threats[0].Degradation = map[Dimension]float64{"C": 0.1}
+	m.Assets[1].Value["C"] = 3 // 3 × 0.1 is 0.30000000000000004 in float64
+	a, err := m.Analyse()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := a.Residual[0]
+	if r.Frequency != 0.1 || r.FreqL != B {
+		t.Errorf("residual frequency = %v (%v), want 0.1 (B)", r.Frequency, r.FreqL)
+	}
+	if p := a.Potential[0]; p.Impact != 0.3 {
+		t.Errorf("potential impact = %v, want 0.3", p.Impact)
+	}
+}
+
+func TestRiskJSON(t *testing.T) {
+	r := Risk{Threat: "t", Asset: "a", Dimension: "C", Value: 8, Degrad: 0.5, Frequency: 1, Impact: 4, ImpactL: M, FreqL: M, Level: M}
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"impact_level":"M","frequency_level":"M","level":"M"`) {
+		t.Errorf("json = %s", b)
+	}
+	var back Risk
+	if err := json.Unmarshal(b, &back); err != nil || back != r {
+		t.Errorf("round trip = %+v, %v", back, err)
+	}
+	if err := json.Unmarshal([]byte(`{"level":"XL"}`), &back); err == nil {
+		t.Error("Unmarshal of level XL succeeded")
+	}
+}
+
+func TestValueLabel(t *testing.T) {
+	want := []string{"despreciable", "bajo", "bajo", "medio", "medio", "medio", "alto", "alto", "alto", "muy alto", "extremo"}
+	for v, w := range want {
+		if got, err := ValueLabel(v); err != nil || got != w {
+			t.Errorf("ValueLabel(%d) = %q, %v; want %q", v, got, err, w)
+		}
+	}
+	for _, v := range []int{-1, 11} {
+		if _, err := ValueLabel(v); err == nil {
+			t.Errorf("ValueLabel(%d) succeeded", v)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package magerit
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 )
@@ -32,6 +33,25 @@ func (l Level) String() string {
 		return "MA"
 	}
 	return fmt.Sprintf("Level(%d)", int(l))
+}
+
+// MarshalText writes the level as MB, B, M, A or MA.
+func (l Level) MarshalText() ([]byte, error) {
+	if l < MB || l > MA {
+		return nil, fmt.Errorf("invalid level %d", int(l))
+	}
+	return []byte(l.String()), nil
+}
+
+// UnmarshalText reads MB, B, M, A or MA.
+func (l *Level) UnmarshalText(b []byte) error {
+	for v := MB; v <= MA; v++ {
+		if strings.EqualFold(string(b), v.String()) {
+			*l = v
+			return nil
+		}
+	}
+	return fmt.Errorf("level %q: want MB, B, M, A or MA", b)
 }
 
 // ImpactLevel places an impact on the 0–10 value scale on the qualitative
@@ -90,16 +110,16 @@ func RiskLevel(impact, frequency Level) Level {
 
 // Risk is the risk one threat poses in one dimension of its asset.
 type Risk struct {
-	Threat    string
-	Asset     string
-	Dimension Dimension
-	Value     int     // accumulated value of the asset in the dimension
-	Degrad    float64 // degradation, 0–1
-	Frequency float64 // per year
-	Impact    float64 // Value × Degrad, 0–10
-	ImpactL   Level
-	FreqL     Level
-	Level     Level
+	Threat    string    `json:"threat"`
+	Asset     string    `json:"asset"`
+	Dimension Dimension `json:"dimension"`
+	Value     int       `json:"value"`       // accumulated value of the asset in the dimension
+	Degrad    float64   `json:"degradation"` // degradation, 0–1
+	Frequency float64   `json:"frequency"`   // per year
+	Impact    float64   `json:"impact"`      // Value × Degrad, 0–10
+	ImpactL   Level     `json:"impact_level"`
+	FreqL     Level     `json:"frequency_level"`
+	Level     Level     `json:"level"`
 }
 
 // Analysis is the potential risk (no safeguards) and the residual risk
@@ -148,8 +168,11 @@ func (m *Model) Analyse() (*Analysis, error) {
 }
 
 func newRisk(t Threat, d Dimension, value int, deg, freq float64) Risk {
+	// Round away binary floating-point noise (1 × (1 − 0.9) is not 0.1 in
+	// float64) so values on a scale boundary land on the intended level.
+	deg, freq = round6(deg), round6(freq)
 	r := Risk{Threat: t.ID, Asset: t.Asset, Dimension: d, Value: value, Degrad: deg, Frequency: freq}
-	r.Impact = float64(value) * deg
+	r.Impact = round6(float64(value) * deg)
 	r.ImpactL = ImpactLevel(r.Impact)
 	r.FreqL = FrequencyLevel(freq)
 	r.Level = RiskLevel(r.ImpactL, r.FreqL)
@@ -205,3 +228,24 @@ func (t Treatment) Validate(m *Model) error {
 	}
 	return nil
 }
+
+// WorstPerThreat keeps, for each threat, its risk in the dimension where it
+// is highest (ties: the higher impact, then the first), in first-seen order.
+// Use it to place each threat once on a heat map.
+func WorstPerThreat(risks []Risk) []Risk {
+	index := map[string]int{}
+	var out []Risk
+	for _, r := range risks {
+		i, ok := index[r.Threat]
+		switch {
+		case !ok:
+			index[r.Threat] = len(out)
+			out = append(out, r)
+		case r.Level > out[i].Level || r.Level == out[i].Level && r.Impact > out[i].Impact:
+			out[i] = r
+		}
+	}
+	return out
+}
+
+func round6(x float64) float64 { return math.Round(x*1e6) / 1e6 }

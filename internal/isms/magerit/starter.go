@@ -49,7 +49,13 @@ type rawModel struct {
 
 // ParseModel parses a risk model in the YAML format of
 // data/contact-center.yaml and validates it.
-func ParseModel(name string, b []byte) (*Model, error) {
+func ParseModel(name string, b []byte) (m *Model, err error) {
+	defer func() {
+		// The YAML decoder must not take the process down on hostile input.
+		if p := recover(); p != nil {
+			m, err = nil, fmt.Errorf("%s: malformed YAML: %v", name, p)
+		}
+	}()
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	var raw rawModel
@@ -59,7 +65,7 @@ func ParseModel(name string, b []byte) (*Model, error) {
 		}
 		return nil, fmt.Errorf("%s: decode: %w", name, err)
 	}
-	m := &Model{}
+	m = &Model{}
 	for _, a := range raw.Assets {
 		v := Values{}
 		for d, x := range a.Value {

@@ -1,0 +1,257 @@
+// Package clock computes the regulatory and contractual notification clocks
+// of an incident as pure functions of its recorded facts: GDPR Art. 33 and
+// 33(2), the Art. 34 decision record, NIS2 Art. 23, ENS art. 33 (CCN-CERT)
+// and DORA major ICT-related incident reporting.
+//
+// Nothing here reads the wall clock: callers pass "now".
+package clock
+
+import (
+	"fmt"
+	"sort"
+	"time"
+)
+
+// Kind identifies a clock.
+type Kind string
+
+// Clock kinds.
+const (
+	GDPRAuthority    Kind = "gdpr_art33_authority"    // controller → supervisory authority (AEPD), 72 h
+	GDPRController   Kind = "gdpr_art33_2_controller" // processor → each affected controller, contract hours
+	GDPRArt34        Kind = "gdpr_art34_decision"     // record of the decision to inform data subjects
+	NIS2EarlyWarning Kind = "nis2_early_warning"      // 24 h
+	NIS2Notification Kind = "nis2_notification"       // 72 h
+	NIS2Final        Kind = "nis2_final_report"       // one month after the notification
+	ENSNotification  Kind = "ens_ccn_cert"            // ENS art. 33, danger level ALTO or higher
+	DORAInitial      Kind = "dora_initial"            // 4 h from classification, ≤ 24 h from awareness
+	DORAIntermediate Kind = "dora_intermediate"       // 72 h from the initial notification
+	DORAFinal        Kind = "dora_final"              // one month from the intermediate report
+)
+
+// State is where a clock stands.
+type State string
+
+// Clock states.
+const (
+	Running State = "running" // not yet submitted, deadline ahead
+	Met     State = "met"     // submitted on time
+	Missed  State = "missed"  // deadline passed without submission, or late without reasons
+	Late    State = "late"    // submitted late with the reasons for the delay recorded
+)
+
+// DangerLevel is the ENS / CCN-STIC 817 danger level of an incident.
+type DangerLevel int
+
+// Danger levels, lowest first.
+const (
+	LevelNone DangerLevel = iota
+	LevelBajo
+	LevelMedio
+	LevelAlto
+	LevelMuyAlto
+	LevelCritico
+)
+
+var levelNames = [...]string{"", "BAJO", "MEDIO", "ALTO", "MUY ALTO", "CRÍTICO"}
+
+func (l DangerLevel) String() string {
+	if l < 0 || int(l) >= len(levelNames) {
+		return fmt.Sprintf("DangerLevel(%d)", int(l))
+	}
+	return levelNames[l]
+}
+
+// Client is a controller for whom the organisation processes data
+// (a contact-centre client).
+type Client struct {
+	ID   string
+	Name string
+	// NotifyWithin is the contractual deadline for telling this client of a
+	// personal data breach (GDPR Art. 33(2)); zero takes Policy.DefaultClientHours.
+	NotifyWithin time.Duration
+	// Financial marks a DORA financial entity; its major ICT incidents start
+	// DORA clocks.
+	Financial bool
+}
+
+// Submission records that a notification was sent.
+type Submission struct {
+	At         time.Time
+	LateReason string // reasons for the delay (GDPR Art. 33(1)), required when late
+}
+
+// Incident holds the facts the clocks depend on.
+type Incident struct {
+	AwareAt            time.Time // when the organisation became aware
+	PersonalDataBreach bool      // starts the GDPR clocks
+	Clients            []Client  // affected clients (controllers) when acting as processor
+	NIS2               bool      // significant incident of an essential or important entity
+	ENSLevel           DangerLevel
+	// MajorAt is when the incident was classified as major under DORA; zero
+	// when it is not (yet) major.
+	MajorAt time.Time
+	// Submitted maps a clock ID (see Clock.ID) to its submission.
+	Submitted map[string]Submission
+}
+
+// Policy holds the configurable durations.
+type Policy struct {
+	// DefaultClientHours applies to clients without a contract deadline.
+	DefaultClientHours time.Duration
+	// ENS maps a danger level to the deadline to notify CCN-CERT. The
+	// regulation says "sin demora"; these are the organisation's own targets.
+	ENS map[DangerLevel]time.Duration
+}
+
+// DefaultPolicy is used for zero Policy fields.
+var DefaultPolicy = Policy{
+	DefaultClientHours: 24 * time.Hour,
+	ENS: map[DangerLevel]time.Duration{
+		LevelAlto:    24 * time.Hour,
+		LevelMuyAlto: 12 * time.Hour,
+		LevelCritico: 4 * time.Hour,
+	},
+}
+
+// Warning is a reminder point on a clock.
+type Warning struct {
+	Label string // "50%", "75%", "2h"
+	At    time.Time
+}
+
+// Clock is one running notification obligation.
+type Clock struct {
+	ID         string // stable: kind, plus ":"+client ID for per-client clocks
+	Kind       Kind
+	Rule       string // "GDPR Art. 33(1)", …
+	Recipient  string // "AEPD", the client's name, "CSIRT", "CCN-CERT", …
+	Start      time.Time
+	Deadline   time.Time
+	State      State
+	Submission *Submission
+	Warnings   []Warning // at 50 %, 75 % of the span and 2 h before the deadline
+	Notes      []string
+}
+
+// Remaining returns the time left at now (negative when overdue).
+func (c Clock) Remaining(now time.Time) time.Duration { return c.Deadline.Sub(now) }
+
+// DueWarnings returns the warnings reached at now on a clock that is still
+// running.
+func (c Clock) DueWarnings(now time.Time) []Warning {
+	if c.State != Running {
+		return nil
+	}
+	var out []Warning
+	for _, w := range c.Warnings {
+		if !now.Before(w.At) {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// Compute returns every clock the incident starts, evaluated at now,
+// ordered by deadline.
+func Compute(in Incident, pol Policy, now time.Time) []Clock {
+	if pol.DefaultClientHours <= 0 {
+		pol.DefaultClientHours = DefaultPolicy.DefaultClientHours
+	}
+	if pol.ENS == nil {
+		pol.ENS = DefaultPolicy.ENS
+	}
+	aware := in.AwareAt
+	var out []Clock
+	add := func(id string, k Kind, rule, to string, start, deadline time.Time, notes ...string) Clock {
+		c := newClock(id, k, rule, to, start, deadline, in.Submitted, now)
+		c.Notes = append(c.Notes, notes...)
+		out = append(out, c)
+		return c
+	}
+	if in.PersonalDataBreach {
+		add(string(GDPRAuthority), GDPRAuthority, "GDPR Art. 33(1)", "AEPD", aware, aware.Add(72*time.Hour))
+		add(string(GDPRArt34), GDPRArt34, "GDPR Art. 34", "data subjects (decision record)", aware, aware.Add(72*time.Hour),
+			"record whether the breach is likely to result in a high risk and, if so, inform data subjects without undue delay")
+		for _, cl := range in.Clients {
+			d := cl.NotifyWithin
+			var notes []string
+			if d <= 0 {
+				d = pol.DefaultClientHours
+				notes = append(notes, fmt.Sprintf("no contract deadline configured for %s; using %s", cl.Name, d))
+			}
+			add(string(GDPRController)+":"+cl.ID, GDPRController, "GDPR Art. 33(2)", cl.Name, aware, aware.Add(d), notes...)
+		}
+	}
+	if in.NIS2 {
+		add(string(NIS2EarlyWarning), NIS2EarlyWarning, "NIS2 Art. 23(4)(a)", "CSIRT / competent authority", aware, aware.Add(24*time.Hour))
+		n := add(string(NIS2Notification), NIS2Notification, "NIS2 Art. 23(4)(b)", "CSIRT / competent authority", aware, aware.Add(72*time.Hour))
+		base, note := after(n)
+		add(string(NIS2Final), NIS2Final, "NIS2 Art. 23(4)(d)", "CSIRT / competent authority", base, base.AddDate(0, 1, 0), note)
+	}
+	if in.ENSLevel >= LevelAlto {
+		d, ok := pol.ENS[in.ENSLevel]
+		if !ok || d <= 0 {
+			d = 24 * time.Hour
+		}
+		add(string(ENSNotification), ENSNotification, "ENS art. 33 (RD 311/2022), CCN-STIC 817", "CCN-CERT", aware, aware.Add(d),
+			"danger level "+in.ENSLevel.String()+": notification is mandatory")
+	}
+	if !in.MajorAt.IsZero() {
+		for _, cl := range in.Clients {
+			if !cl.Financial {
+				continue
+			}
+			dl := in.MajorAt.Add(4 * time.Hour)
+			if limit := aware.Add(24 * time.Hour); limit.Before(dl) {
+				dl = limit
+			}
+			ini := add(string(DORAInitial)+":"+cl.ID, DORAInitial, "DORA Art. 19(4)(a)", cl.Name+" (competent authority)", in.MajorAt, dl)
+			base, note := after(ini)
+			mid := add(string(DORAIntermediate)+":"+cl.ID, DORAIntermediate, "DORA Art. 19(4)(b)", cl.Name+" (competent authority)", base, base.Add(72*time.Hour), note)
+			base, note = after(mid)
+			add(string(DORAFinal)+":"+cl.ID, DORAFinal, "DORA Art. 19(4)(c)", cl.Name+" (competent authority)", base, base.AddDate(0, 1, 0), note)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Deadline.Before(out[j].Deadline) })
+	return out
+}
+
+// after returns the start of a follow-up clock: the previous report's
+// submission time, or its deadline while it has not been sent.
+func after(prev Clock) (time.Time, string) {
+	if prev.Submission != nil {
+		return prev.Submission.At, "counted from the submission of " + prev.ID
+	}
+	return prev.Deadline, "provisional: counted from the deadline of " + prev.ID + " until it is submitted"
+}
+
+func newClock(id string, k Kind, rule, to string, start, deadline time.Time, subs map[string]Submission, now time.Time) Clock {
+	c := Clock{ID: id, Kind: k, Rule: rule, Recipient: to, Start: start, Deadline: deadline}
+	span := deadline.Sub(start)
+	c.Warnings = []Warning{
+		{Label: "50%", At: start.Add(span / 2)},
+		{Label: "75%", At: start.Add(span * 3 / 4)},
+	}
+	if span > 2*time.Hour {
+		c.Warnings = append(c.Warnings, Warning{Label: "2h", At: deadline.Add(-2 * time.Hour)})
+		sort.SliceStable(c.Warnings, func(i, j int) bool { return c.Warnings[i].At.Before(c.Warnings[j].At) })
+	}
+	if s, ok := subs[id]; ok && !s.At.IsZero() {
+		c.Submission = &s
+	}
+	switch {
+	case c.Submission != nil && !c.Submission.At.After(deadline):
+		c.State = Met
+	case c.Submission != nil && c.Submission.LateReason != "":
+		c.State = Late
+	case c.Submission != nil:
+		c.State = Missed
+		c.Notes = append(c.Notes, "submitted late without the reasons for the delay")
+	case now.After(deadline):
+		c.State = Missed
+	default:
+		c.State = Running
+	}
+	return c
+}
