@@ -131,6 +131,13 @@ func sqliteDSN(path string, readOnly bool) string {
 }
 
 func openSQLite(ctx context.Context, path string) (*Store, error) {
+	// Create the file owner-only before SQLite does (it would use 0644); the
+	// WAL and shared-memory files inherit the database file's permissions.
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600); err == nil {
+		f.Close()
+	} else {
+		return nil, fmt.Errorf("open sqlite %q: %w", path, err)
+	}
 	w, err := sql.Open("sqlite", sqliteDSN(path, false))
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %q: %w", path, err)

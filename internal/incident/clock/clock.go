@@ -65,73 +65,75 @@ func (l DangerLevel) String() string {
 // Client is a controller for whom the organisation processes data
 // (a contact-centre client).
 type Client struct {
-	ID   string
-	Name string
+	ID   string `json:"id,omitempty"`
+	Name string `json:"name,omitempty"`
 	// NotifyWithin is the contractual deadline for telling this client of a
 	// personal data breach (GDPR Art. 33(2)); zero takes Policy.DefaultClientHours.
-	NotifyWithin time.Duration
+	NotifyWithin time.Duration `json:"notify_within"`
 	// Financial marks a DORA financial entity; its major ICT incidents start
 	// DORA clocks.
-	Financial bool
+	Financial bool `json:"financial,omitempty"`
 }
 
 // Submission records that a notification was sent.
 type Submission struct {
-	At         time.Time
-	LateReason string // reasons for the delay (GDPR Art. 33(1)), required when late
+	At         time.Time `json:"at"`
+	LateReason string    `json:"late_reason,omitempty"` // reasons for the delay (GDPR Art. 33(1)), required when late
 }
 
 // Incident holds the facts the clocks depend on.
 type Incident struct {
-	AwareAt            time.Time // when the organisation became aware
-	PersonalDataBreach bool      // starts the GDPR clocks
-	Clients            []Client  // affected clients (controllers) when acting as processor
-	NIS2               bool      // significant incident of an essential or important entity
-	ENSLevel           DangerLevel
+	AwareAt            time.Time   `json:"aware_at"`                       // when the organisation became aware
+	PersonalDataBreach bool        `json:"personal_data_breach,omitempty"` // starts the GDPR clocks
+	Clients            []Client    `json:"clients,omitempty"`              // affected clients (controllers) when acting as processor
+	NIS2               bool        `json:"nis2,omitempty"`                 // significant incident of an essential or important entity
+	ENSLevel           DangerLevel `json:"ens_level"`
 	// MajorAt is when the incident was classified as major under DORA; zero
 	// when it is not (yet) major.
-	MajorAt time.Time
+	MajorAt time.Time `json:"major_at"`
 	// Submitted maps a clock ID (see Clock.ID) to its submission.
-	Submitted map[string]Submission
+	Submitted map[string]Submission `json:"submitted,omitempty"`
 }
 
 // Policy holds the configurable durations.
 type Policy struct {
 	// DefaultClientHours applies to clients without a contract deadline.
-	DefaultClientHours time.Duration
+	DefaultClientHours time.Duration `json:"default_client_hours"`
 	// ENS maps a danger level to the deadline to notify CCN-CERT. The
 	// regulation says "sin demora"; these are the organisation's own targets.
-	ENS map[DangerLevel]time.Duration
+	ENS map[DangerLevel]time.Duration `json:"ens,omitempty"`
 }
 
-// DefaultPolicy is used for zero Policy fields.
-var DefaultPolicy = Policy{
-	DefaultClientHours: 24 * time.Hour,
-	ENS: map[DangerLevel]time.Duration{
-		LevelAlto:    24 * time.Hour,
-		LevelMuyAlto: 12 * time.Hour,
-		LevelCritico: 4 * time.Hour,
-	},
+// DefaultPolicy returns the policy used for zero Policy fields.
+func DefaultPolicy() Policy {
+	return Policy{
+		DefaultClientHours: 24 * time.Hour,
+		ENS: map[DangerLevel]time.Duration{
+			LevelAlto:    24 * time.Hour,
+			LevelMuyAlto: 12 * time.Hour,
+			LevelCritico: 4 * time.Hour,
+		},
+	}
 }
 
 // Warning is a reminder point on a clock.
 type Warning struct {
-	Label string // "50%", "75%", "2h"
-	At    time.Time
+	Label string    `json:"label,omitempty"` // "50%", "75%", "2h"
+	At    time.Time `json:"at"`
 }
 
 // Clock is one running notification obligation.
 type Clock struct {
-	ID         string // stable: kind, plus ":"+client ID for per-client clocks
-	Kind       Kind
-	Rule       string // "GDPR Art. 33(1)", …
-	Recipient  string // "AEPD", the client's name, "CSIRT", "CCN-CERT", …
-	Start      time.Time
-	Deadline   time.Time
-	State      State
-	Submission *Submission
-	Warnings   []Warning // at 50 %, 75 % of the span and 2 h before the deadline
-	Notes      []string
+	ID         string      `json:"id,omitempty"` // stable: kind, plus ":"+client ID for per-client clocks
+	Kind       Kind        `json:"kind"`
+	Rule       string      `json:"rule,omitempty"`      // "GDPR Art. 33(1)", …
+	Recipient  string      `json:"recipient,omitempty"` // "AEPD", the client's name, "CSIRT", "CCN-CERT", …
+	Start      time.Time   `json:"start"`
+	Deadline   time.Time   `json:"deadline"`
+	State      State       `json:"state"`
+	Submission *Submission `json:"submission,omitempty"`
+	Warnings   []Warning   `json:"warnings,omitempty"` // at 50 %, 75 % of the span and 2 h before the deadline
+	Notes      []string    `json:"notes,omitempty"`
 }
 
 // Remaining returns the time left at now (negative when overdue).
@@ -156,10 +158,10 @@ func (c Clock) DueWarnings(now time.Time) []Warning {
 // ordered by deadline.
 func Compute(in Incident, pol Policy, now time.Time) []Clock {
 	if pol.DefaultClientHours <= 0 {
-		pol.DefaultClientHours = DefaultPolicy.DefaultClientHours
+		pol.DefaultClientHours = DefaultPolicy().DefaultClientHours
 	}
 	if pol.ENS == nil {
-		pol.ENS = DefaultPolicy.ENS
+		pol.ENS = DefaultPolicy().ENS
 	}
 	aware := in.AwareAt
 	var out []Clock

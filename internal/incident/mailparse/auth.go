@@ -11,27 +11,27 @@ import (
 // AuthResult is one Authentication-Results (RFC 8601) or
 // ARC-Authentication-Results header.
 type AuthResult struct {
-	AuthServID string
-	ARC        bool // from ARC-Authentication-Results
-	Instance   int  // ARC instance (i=), 0 otherwise
-	Methods    []MethodResult
+	AuthServID string         `json:"authserv_id,omitempty"`
+	ARC        bool           `json:"arc,omitempty"` // from ARC-Authentication-Results
+	Instance   int            `json:"instance"`      // ARC instance (i=), 0 otherwise
+	Methods    []MethodResult `json:"methods,omitempty"`
 }
 
 // MethodResult is one "method=result" statement with its properties.
 type MethodResult struct {
-	Method string            // spf, dkim, dmarc, arc, …
-	Result string            // pass, fail, softfail, neutral, none, temperror, permerror, policy
-	Reason string            // reason= text, if any
-	Props  map[string]string // "smtp.mailfrom" → "example.com", "header.d" → …
+	Method string            `json:"method,omitempty"` // spf, dkim, dmarc, arc, …
+	Result string            `json:"result,omitempty"` // pass, fail, softfail, neutral, none, temperror, permerror, policy
+	Reason string            `json:"reason,omitempty"` // reason= text, if any
+	Props  map[string]string `json:"props,omitempty"`  // "smtp.mailfrom" → "example.com", "header.d" → …
 }
 
 // Verdicts summarises the first (topmost, i.e. nearest receiver)
 // verdict per method. An empty string means no verdict was recorded.
 type Verdicts struct {
-	SPF   string
-	DKIM  string
-	DMARC string
-	ARC   string
+	SPF   string `json:"spf,omitempty"`
+	DKIM  string `json:"dkim,omitempty"`
+	DMARC string `json:"dmarc,omitempty"`
+	ARC   string `json:"arc,omitempty"`
 }
 
 // quotedSpace stands for a blank inside a quoted string until the
@@ -193,14 +193,14 @@ func summarize(m *Message) Verdicts {
 
 // Hop is one Received header, parsed tolerantly.
 type Hop struct {
-	From   string // host name given after "from" (HELO or reverse DNS)
-	FromIP string // first IP address found in the "from" clause
-	By     string
-	With   string
-	ID     string
-	For    string
-	Time   time.Time // zero when unparsable
-	Raw    string
+	From   string    `json:"from,omitempty"`    // host name given after "from" (HELO or reverse DNS)
+	FromIP string    `json:"from_ip,omitempty"` // first IP address found in the "from" clause
+	By     string    `json:"by,omitempty"`
+	With   string    `json:"with,omitempty"`
+	ID     string    `json:"id,omitempty"`
+	For    string    `json:"for,omitempty"`
+	Time   time.Time `json:"time"` // zero when unparsable
+	Raw    string    `json:"raw,omitempty"`
 }
 
 var (

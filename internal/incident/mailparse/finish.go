@@ -9,8 +9,8 @@ import (
 
 // Finding is a suspicious property of a message.
 type Finding struct {
-	Code   string // stable identifier, e.g. "reply_to_mismatch"
-	Detail string // human-readable explanation
+	Code   string `json:"code,omitempty"`   // stable identifier, e.g. "reply_to_mismatch"
+	Detail string `json:"detail,omitempty"` // human-readable explanation
 }
 
 // finish computes the derived parts of m once its MIME tree is walked.
@@ -206,6 +206,7 @@ func (m *Message) observe(visible string) {
 	}
 	for _, u := range m.URLs {
 		urls.add(u.URL)
+		domains.add(u.HintDomain)
 		if u.Host == "" {
 			continue
 		}
@@ -222,6 +223,13 @@ func (m *Message) observe(visible string) {
 	}
 	for _, a := range m.Attachments {
 		hashes.add(a.SHA256)
+	}
+	// The origin is the earliest (bottom-most) hop coming from a public address.
+	for i := len(m.Received) - 1; i >= 0; i-- {
+		if a, err := netip.ParseAddr(m.Received[i].FromIP); err == nil && a.IsGlobalUnicast() && !a.IsPrivate() {
+			m.OriginIP = a.String()
+			break
+		}
 	}
 	m.Observables = Observables{
 		IPs: ips.sorted(), Domains: domains.sorted(), URLs: urls.sorted(),

@@ -9,6 +9,10 @@ import (
 // Spanish): Gmail, Outlook, Apple Mail, Thunderbird.
 var forwardMarkerRE = regexp.MustCompile(`(?i)^\s*(?:-{2,}\s*(?:forwarded message|original message|mensaje reenviado|mensaje original|forwarded e-?mail)\s*-{2,}|begin forwarded message:?|inicio del mensaje reenviado:?|_{10,})\s*$`)
 
+// forwardSubjectRE matches the subject prefixes of forwards (English,
+// Spanish, French, German, Italian, Portuguese clients).
+var forwardSubjectRE = regexp.MustCompile(`(?i)^\s*(?:(?:re|aw|sv|r)\s*:\s*)*(?:fwd?|fw|rv|tr|wg|enc|i)\s*:`)
+
 // quotedHeaderNames maps the names clients print above a forwarded body to
 // RFC 5322 field names.
 var quotedHeaderNames = map[string]string{
@@ -62,7 +66,7 @@ func (p *parser) detectInline(m *Message, depth int) {
 			b.WriteString(unquote(l))
 			b.WriteString("\n")
 		}
-		inner := p.parseMessage([]byte(b.String()), depth+1)
+		inner := p.parseMessage([]byte(b.String()), depth+1, false)
 		if fromHTML {
 			// Keep the forwarded HTML so its links (hrefs) are not lost.
 			if h := strings.Join(m.htmlParts, "\n"); h != "" {

@@ -102,6 +102,16 @@ func charsetReader(name string, r io.Reader) (io.Reader, error) {
 // the charset is unknown (the bytes are then kept with invalid UTF-8
 // replaced).
 func decodeCharset(b []byte, charset string) (string, bool) {
+	switch strings.ToLower(strings.TrimSpace(charset)) {
+	case "", "utf-8", "utf8", "us-ascii", "ascii":
+		if !utf8.Valid(b) {
+			// Mislabelled 8-bit text is nearly always Windows-1252 (a
+			// superset of ISO-8859-1 for printable characters).
+			s, _ := decodeCharset(b, "windows-1252")
+			return s, false
+		}
+		return string(b), true
+	}
 	r, err := charsetReader(charset, bytes.NewReader(b))
 	if err != nil {
 		return strings.ToValidUTF8(string(b), "\uFFFD"), false
@@ -157,7 +167,7 @@ func (p *parser) parseAddressList(v string) []Address {
 	var out []Address
 	if err == nil {
 		for _, a := range list {
-			out = append(out, newAddress(p.clean(a.Name), a.Address))
+			out = append(out, newAddress(p.clean(a.Name), p.clean(a.Address)))
 		}
 		return out
 	}

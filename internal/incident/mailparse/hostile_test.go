@@ -2,6 +2,7 @@ package mailparse
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -33,7 +34,7 @@ func TestParsePathological(t *testing.T) {
 			if tt.flag != "" && !res.HasFlag(tt.flag) {
 				t.Errorf("Flags = %v, want %s", res.Flags, tt.flag)
 			}
-			if len(res.Reported.URLs) > DefaultLimits.MaxURLs || len(res.Reported.Subject) > 64<<10+16 {
+			if len(res.Reported.URLs) > DefaultLimits().MaxURLs || len(res.Reported.Subject) > 64<<10+16 {
 				t.Errorf("limits not applied: %d URLs, subject %d bytes", len(res.Reported.URLs), len(res.Reported.Subject))
 			}
 		})
@@ -108,5 +109,77 @@ func TestHTMLAttachmentLinks(t *testing.T) {
 	}
 	if m.Text != "see attached" {
 		t.Errorf("Text = %q", m.Text)
+	}
+}
+
+func TestResultJSON(t *testing.T) {
+	res := ParseBytes([]byte(report(phishEML)), Limits{})
+	b, err := json.Marshal(res)
+	if err != nil {
+		t.Fatalf("Marshal = %v", err)
+	}
+	var back Result
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatalf("Unmarshal = %v", err)
+	}
+	if back.Reported.MessageID != "abc123@bulk-sender.example" || back.Reported.Verdicts.DMARC != "fail" || len(back.Reported.Observables.Hashes) != 1 {
+		t.Errorf("round trip lost data: %+v", back.Reported)
+	}
+}
+
+func TestCharsets(t *testing.T) {
+	tests := []struct {
+		name, raw, want string
+		bad             bool
+	}{
+		{"latin1", "Content-Type: text/plain; charset=ISO-8859-1\n\nCaf\xe9 se\xf1or", "Café señor", false},
+		{"windows-1252", "Content-Type: text/plain; charset=windows-1252\n\n\x93quoted\x94 \x80", "“quoted” €", false},
+		{"mislabelled utf-8", "Content-Type: text/plain; charset=utf-8\n\n\x93hi\x94", "“hi”", true},
+		{"base64 utf-8", "Content-Type: text/plain; charset=UTF-8\nContent-Transfer-Encoding: base64\n\n" + base64.StdEncoding.EncodeToString([]byte("año ✓")), "año ✓", false},
+		{"unknown", "Content-Type: text/plain; charset=x-unknown\n\nplain", "plain", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := ParseBytes([]byte(tt.raw), Limits{})
+			if res.Reported.Text != tt.want || res.HasFlag(FlagBadCharset) != tt.bad {
+				t.Errorf("Text = %q (flags %v), want %q (bad_charset %v)", res.Reported.Text, res.Flags, tt.want, tt.bad)
+			}
+		})
+	}
+}
+
+func TestMimecastHint(t *testing.T) {
+	u := unwrap("https://protect-us.mimecast.com/s/Zx9QCJ6rBqSm?domain=login-portal.example")
+	if !u.Opaque || u.Rewriter != "mimecast" || u.HintDomain != "login-portal.example" {
+		t.Errorf("unwrap = %+v", u)
+	}
+	u = unwrap("https://eu-api.mimecast.com/redirect?url=https://target.example/")
+	if u.URL != "https://target.example/" || u.Opaque {
+		t.Errorf("unwrap = %+v", u)
+	}
+}
+
+func TestHijackedThreadStaysReported(t *testing.T) {
+	// An attached phishing message quoting an earlier (real) conversation:
+	// the attachment is what was reported, not the quoted history.
+	inner := "From: attacker@lookalike.example\r\nSubject: RE: invoice 4411\r\nContent-Type: text/plain\r\n\r\nPlease use the new account https://pay.lookalike.example/\r\n\r\n-----Original Message-----\r\nFrom: buyer@client.example\r\nSubject: invoice 4411\r\n\r\nWhen will you ship?\r\n"
+	res := ParseBytes([]byte(report(inner)), Limits{})
+	if res.Source != SourceAttachment || res.Reported.From[0].Address != "attacker@lookalike.example" {
+		t.Errorf("Reported = %v %+v, want the attached message", res.Source, res.Reported.From)
+	}
+	// The same attachment with a forward subject is followed inline.
+	fwd := strings.Replace(inner, "Subject: RE: invoice", "Subject: Fwd: invoice", 1)
+	res = ParseBytes([]byte(report(fwd)), Limits{})
+	if res.Source != SourceInline || res.Reported.From[0].Address != "buyer@client.example" {
+		t.Errorf("Reported = %v %+v, want the inline forward", res.Source, res.Reported.From)
+	}
+}
+
+func TestBoundaryPrefix(t *testing.T) {
+	raw := "Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: multipart/alternative; boundary=b2\n\n--b2\nContent-Type: text/plain\n\ninner text\n--b2--\n--b\nContent-Type: application/pdf; name=x.pdf\n\n%PDF\n--b--\n"
+	res := ParseBytes([]byte(raw), Limits{})
+	m := res.Reported
+	if m.Text != "inner text" || len(m.Attachments) != 1 || m.Attachments[0].Name != "x.pdf" || res.HasFlag(FlagMalformedMIME) {
+		t.Errorf("Text = %q, Attachments = %+v, Flags = %v", m.Text, m.Attachments, res.Flags)
 	}
 }

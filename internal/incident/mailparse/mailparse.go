@@ -31,28 +31,30 @@ const (
 // Limits bounds the work done on one report. Zero fields take the defaults
 // of DefaultLimits.
 type Limits struct {
-	MaxTotal    int // bytes of raw input read; the rest is dropped (flag truncated)
-	MaxPart     int // decoded bytes kept per part; hashes cover only those
-	MaxHeaders  int // header fields per message or part
-	MaxDepth    int // nesting of multiparts and attached messages together
-	MaxParts    int // MIME parts in the whole report
-	MaxURLs     int // distinct URLs per message
-	MaxBodyText int // bytes of text/HTML body kept per message for display
+	MaxTotal    int `json:"max_total"`     // bytes of raw input read; the rest is dropped (flag truncated)
+	MaxPart     int `json:"max_part"`      // decoded bytes kept per part; hashes cover only those
+	MaxHeaders  int `json:"max_headers"`   // header fields per message or part
+	MaxDepth    int `json:"max_depth"`     // nesting of multiparts and attached messages together
+	MaxParts    int `json:"max_parts"`     // MIME parts in the whole report
+	MaxURLs     int `json:"max_urls"`      // distinct URLs per message
+	MaxBodyText int `json:"max_body_text"` // bytes of text/HTML body kept per message for display
 }
 
-// DefaultLimits are the limits used for zero fields of Limits.
-var DefaultLimits = Limits{
-	MaxTotal:    25 << 20,
-	MaxPart:     10 << 20,
-	MaxHeaders:  500,
-	MaxDepth:    12,
-	MaxParts:    500,
-	MaxURLs:     1000,
-	MaxBodyText: 1 << 20,
+// DefaultLimits returns the limits used for zero fields of Limits.
+func DefaultLimits() Limits {
+	return Limits{
+		MaxTotal:    25 << 20,
+		MaxPart:     10 << 20,
+		MaxHeaders:  500,
+		MaxDepth:    12,
+		MaxParts:    500,
+		MaxURLs:     1000,
+		MaxBodyText: 1 << 20,
+	}
 }
 
 func (l Limits) withDefaults() Limits {
-	d := DefaultLimits
+	d := DefaultLimits()
 	if l.MaxTotal > 0 {
 		d.MaxTotal = l.MaxTotal
 	}
@@ -90,15 +92,15 @@ const (
 // Result is the outcome of parsing one report.
 type Result struct {
 	// Report is the outer message as received (the user's forward).
-	Report *Message
+	Report *Message `json:"report,omitempty"`
 	// Reported is the innermost reported message; it is Report itself when
 	// the report carries no forwarded message.
-	Reported *Message
-	Source   Source
+	Reported *Message `json:"reported,omitempty"`
+	Source   Source   `json:"source"`
 	// Depth is how many forwards were unwrapped to reach Reported.
-	Depth int
+	Depth int `json:"depth"`
 	// Flags lists the problems met while parsing, sorted, without duplicates.
-	Flags []string
+	Flags []string `json:"flags,omitempty"`
 }
 
 // HasFlag reports whether the result carries flag f.
@@ -113,30 +115,33 @@ func (r *Result) HasFlag(f string) bool {
 
 // Message is one parsed e-mail message.
 type Message struct {
-	From       []Address
-	ReplyTo    []Address
-	ReturnPath string
-	Sender     []Address
-	To         []Address
-	Subject    string
-	Date       time.Time // zero when absent or unparsable
-	DateRaw    string
-	MessageID  string
+	From       []Address `json:"from,omitempty"`
+	ReplyTo    []Address `json:"reply_to,omitempty"`
+	ReturnPath string    `json:"return_path,omitempty"`
+	Sender     []Address `json:"sender,omitempty"`
+	To         []Address `json:"to,omitempty"`
+	Subject    string    `json:"subject,omitempty"`
+	Date       time.Time `json:"date"` // zero when absent or unparsable
+	DateRaw    string    `json:"date_raw,omitempty"`
+	MessageID  string    `json:"message_id,omitempty"`
 
 	// Headers holds every header field in order, values unfolded, decoded
 	// and neutralised (no CR/LF).
-	Headers []Field
+	Headers []Field `json:"headers,omitempty"`
 
-	Auth     []AuthResult // from Authentication-Results and ARC-Authentication-Results
-	Verdicts Verdicts     // summary of Auth for the receiving server
-	Received []Hop        // top (most recent) first, as in the header
+	Auth     []AuthResult `json:"auth,omitempty"`     // from Authentication-Results and ARC-Authentication-Results
+	Verdicts Verdicts     `json:"verdicts"`           // summary of Auth for the receiving server
+	Received []Hop        `json:"received,omitempty"` // top (most recent) first, as in the header
+	// OriginIP is the earliest public address in the Received chain: the
+	// likely sending host (the bottom hops can be forged by the sender).
+	OriginIP string `json:"origin_ip,omitempty"`
 
-	Findings    []Finding
-	URLs        []URL
-	Attachments []Attachment
-	Text        string // plain text body (capped)
-	HTML        string // HTML body (capped)
-	Observables Observables
+	Findings    []Finding    `json:"findings,omitempty"`
+	URLs        []URL        `json:"urls,omitempty"`
+	Attachments []Attachment `json:"attachments,omitempty"`
+	Text        string       `json:"text,omitempty"` // plain text body (capped)
+	HTML        string       `json:"html,omitempty"` // HTML body (capped)
+	Observables Observables  `json:"observables"`
 
 	forwarded     *Message // first attached message/rfc822 or .eml
 	inlineForward *Message // message quoted inline in the body
@@ -150,8 +155,8 @@ type Message struct {
 
 // Field is one header field.
 type Field struct {
-	Name  string
-	Value string
+	Name  string `json:"name,omitempty"`
+	Value string `json:"value,omitempty"`
 }
 
 // Header returns the first value of the named field (case-insensitive).
@@ -166,29 +171,29 @@ func (m *Message) Header(name string) string {
 
 // Address is a parsed mailbox.
 type Address struct {
-	Name    string
-	Address string // lower-cased
-	Domain  string // lower-cased
+	Name    string `json:"name,omitempty"`
+	Address string `json:"address,omitempty"` // lower-cased
+	Domain  string `json:"domain,omitempty"`  // lower-cased
 }
 
 // Attachment describes one non-text part. Archives are never expanded.
 type Attachment struct {
-	Name        string
-	ContentType string
-	Size        int    // decoded bytes kept (see Truncated)
-	SHA256      string // hex, over the kept bytes
-	Truncated   bool
-	Archive     bool // zip, rar, 7z, gz, … : hashed only
-	Inline      bool
+	Name        string `json:"name,omitempty"`
+	ContentType string `json:"content_type,omitempty"`
+	Size        int    `json:"size"`             // decoded bytes kept (see Truncated)
+	SHA256      string `json:"sha256,omitempty"` // hex, over the kept bytes
+	Truncated   bool   `json:"truncated,omitempty"`
+	Archive     bool   `json:"archive,omitempty"` // zip, rar, 7z, gz, … : hashed only
+	Inline      bool   `json:"inline,omitempty"`
 }
 
 // Observables are the indicators to look up or block.
 type Observables struct {
-	IPs     []string
-	Domains []string
-	URLs    []string
-	Emails  []string
-	Hashes  []string
+	IPs     []string `json:"ips,omitempty"`
+	Domains []string `json:"domains,omitempty"`
+	URLs    []string `json:"urls,omitempty"`
+	Emails  []string `json:"emails,omitempty"`
+	Hashes  []string `json:"hashes,omitempty"`
 }
 
 // Parse reads at most lim.MaxTotal bytes of r and parses them. It returns
@@ -213,7 +218,7 @@ func ParseBytes(raw []byte, lim Limits) *Result {
 		p.flag(FlagTruncated)
 	}
 	res := &Result{Source: SourceDirect}
-	outer := p.parseMessage(raw, 0)
+	outer := p.parseMessage(raw, 0, false)
 	res.Report = outer
 	res.Reported = outer
 

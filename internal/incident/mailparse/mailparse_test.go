@@ -174,6 +174,12 @@ func TestParseAttachedReport(t *testing.T) {
 		t.Errorf("Attachment = %+v", a)
 	}
 	obs := m.Observables
+	if m.OriginIP != "203.0.113.45" {
+		t.Errorf("OriginIP = %q", m.OriginIP)
+	}
+	if u := byURL["https://protect-eu.mimecast.com/s/AbCdEfGhIj?domain="]; !u.Opaque || u.HintDomain != "" {
+		t.Errorf("mimecast URL = %+v", u)
+	}
 	if !slices.Equal(obs.IPs, []string{"203.0.113.45"}) {
 		t.Errorf("IPs = %v", obs.IPs)
 	}

@@ -13,7 +13,10 @@ import (
 )
 
 // parseMessage parses one RFC 5322 message at the given nesting depth.
-func (p *parser) parseMessage(raw []byte, depth int) *Message {
+// attached is true for a message found as an attachment: quoted history in
+// it (a hijacked thread) is part of that message, so it is searched for an
+// inline forward only when its subject says it is a forward.
+func (p *parser) parseMessage(raw []byte, depth int, attached bool) *Message {
 	m := &Message{}
 	p.all = append(p.all, m)
 	hdr, body, ok := splitHeader(raw)
@@ -31,7 +34,7 @@ func (p *parser) parseMessage(raw []byte, depth int) *Message {
 	m.Headers = fields
 	p.fillHeaders(m, hdr)
 	p.walk(m, fields, body, depth)
-	if m.forwarded == nil {
+	if m.forwarded == nil && (!attached || forwardSubjectRE.MatchString(m.Subject)) {
 		p.detectInline(m, depth)
 	}
 	return m
@@ -151,7 +154,7 @@ func (p *parser) walk(m *Message, fields []Field, body []byte, depth int) {
 			Name: name, ContentType: ctype, Size: len(data), SHA256: hex.EncodeToString(sum[:]),
 			Truncated: len(data) >= p.lim.MaxPart,
 		})
-		inner := p.parseMessage(data, depth+1)
+		inner := p.parseMessage(data, depth+1, true)
 		if m.forwarded == nil {
 			m.forwarded = inner
 		}
@@ -316,10 +319,10 @@ func (p *parser) splitMultipart(body []byte, boundary string) [][]byte {
 	delim := []byte("--" + boundary)
 	var start int
 	switch {
-	case bytes.HasPrefix(body, delim):
+	case bytes.HasPrefix(body, delim) && (len(body) == len(delim) || bytes.IndexByte([]byte("\r\n \t-"), body[len(delim)]) >= 0):
 		start = 0
 	default:
-		i := bytes.Index(body, append([]byte("\n"), delim...))
+		i := indexDelimiter(body, delim)
 		if i < 0 {
 			p.flag(FlagMalformedMIME)
 			return nil
@@ -339,7 +342,7 @@ func (p *parser) splitMultipart(body []byte, boundary string) [][]byte {
 			return parts
 		}
 		partStart := pos + len(delim) + nl + 1
-		next := bytes.Index(body[partStart:], append([]byte("\n"), delim...))
+		next := indexDelimiter(body[partStart:], delim)
 		if next < 0 {
 			p.flag(FlagMalformedMIME)
 			parts = append(parts, body[partStart:])
@@ -354,5 +357,28 @@ func (p *parser) splitMultipart(body []byte, boundary string) [][]byte {
 			return parts
 		}
 		pos = end + 1
+	}
+}
+
+// indexDelimiter returns the index of the "\n" that starts the next
+// delimiter line "--boundary", "--boundary--" or "--boundary" followed by
+// blanks, or -1. A longer boundary sharing the prefix does not match.
+func indexDelimiter(b, delim []byte) int {
+	nd := append([]byte("\n"), delim...)
+	off := 0
+	for {
+		i := bytes.Index(b[off:], nd)
+		if i < 0 {
+			return -1
+		}
+		end := off + i + len(nd)
+		if end == len(b) {
+			return off + i
+		}
+		switch b[end] {
+		case '\r', '\n', ' ', '\t', '-':
+			return off + i
+		}
+		off = end
 	}
 }

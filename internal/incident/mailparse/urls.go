@@ -12,13 +12,15 @@ import (
 
 // URL is one distinct link found in a message.
 type URL struct {
-	URL      string   // final target after unwrapping rewriters
-	Host     string   // lower-cased host of URL
-	Wrapped  []string // rewriter URLs peeled off, outermost first
-	Rewriter string   // "safelinks", "proofpoint-v2", "proofpoint-v3", "google", "mimecast", … ("" if none)
-	Opaque   bool     // a rewriter whose target cannot be decoded (e.g. Mimecast tokens)
-	Text     string   // anchor text in HTML, if any
-	Source   string   // "text", "html" or "attachment" (an HTML or SVG attachment)
+	URL      string   `json:"url,omitempty"`      // final target after unwrapping rewriters
+	Host     string   `json:"host,omitempty"`     // lower-cased host of URL
+	Wrapped  []string `json:"wrapped,omitempty"`  // rewriter URLs peeled off, outermost first
+	Rewriter string   `json:"rewriter,omitempty"` // "safelinks", "proofpoint-v2", "proofpoint-v3", "google", "mimecast", … ("" if none)
+	Opaque   bool     `json:"opaque,omitempty"`
+	// HintDomain is the target domain an opaque rewriter discloses (Mimecast's domain=), if any.
+	HintDomain string `json:"hint_domain,omitempty"` // a rewriter whose target cannot be decoded (e.g. Mimecast tokens)
+	Text       string `json:"text,omitempty"`        // anchor text in HTML, if any
+	Source     string `json:"source,omitempty"`      // "text", "html" or "attachment" (an HTML or SVG attachment)
 }
 
 var (
@@ -206,6 +208,9 @@ func unwrap(raw string) URL {
 		u.Wrapped = append(u.Wrapped, u.URL)
 		if opaque {
 			u.Opaque = true
+			if h := strings.ToLower(strings.TrimSpace(next)); h != "" && !strings.ContainsAny(h, "/ :@") && len(h) < 254 {
+				u.HintDomain = h
+			}
 			break
 		}
 		u.URL = next
@@ -233,15 +238,15 @@ func unwrapOnce(raw string) (target, name string, opaque bool) {
 		if t := q.Get("url"); valid(t) {
 			return t, "safelinks", false
 		}
-	case host == "urldefense.proofpoint.com" && strings.HasPrefix(p.Path, "/v2/url"):
+	case isURLDefense(host) && strings.HasPrefix(p.Path, "/v2/url"):
 		if t := decodeProofpointV2(q.Get("u")); valid(t) {
 			return t, "proofpoint-v2", false
 		}
-	case host == "urldefense.proofpoint.com" && strings.HasPrefix(p.Path, "/v1/url"):
+	case isURLDefense(host) && strings.HasPrefix(p.Path, "/v1/url"):
 		if t := q.Get("u"); valid(t) {
 			return t, "proofpoint-v1", false
 		}
-	case host == "urldefense.com" && strings.HasPrefix(p.EscapedPath(), "/v3/__"):
+	case isURLDefense(host) && strings.HasPrefix(p.EscapedPath(), "/v3/__"):
 		if t, ok := decodeProofpointV3(raw); ok && valid(t) {
 			return t, "proofpoint-v3", false
 		}
@@ -262,10 +267,14 @@ func unwrapOnce(raw string) (target, name string, opaque bool) {
 			}
 		}
 		if strings.HasPrefix(p.Path, "/s/") {
-			return "", "mimecast", true
+			return q.Get("domain"), "mimecast", true
 		}
 	}
 	return "", "", false
+}
+
+func isURLDefense(host string) bool {
+	return host == "urldefense.com" || host == "urldefense.proofpoint.com"
 }
 
 // decodeProofpointV2 reverses the v2 "u=" encoding: '-' stands for '%',

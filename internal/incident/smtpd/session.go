@@ -105,7 +105,7 @@ func (ss *session) readLine() ([]byte, error) {
 
 // run is the session's command loop.
 func (ss *session) run() {
-	defer ss.conn.Close()
+	defer func() { ss.closeNow() }() // the TLS conn after STARTTLS
 	cfg := ss.srv.cfg
 	ss.reply(220, cfg.Hostname+" ESMTP Custodia incident intake")
 	for {
@@ -326,8 +326,12 @@ func (ss *session) rcpt(arg string) {
 // whether the session goes on.
 func (ss *session) data() bool {
 	cfg := ss.srv.cfg
-	if ss.from == nil || len(ss.to) == 0 {
+	if ss.from == nil {
 		ss.reply(503, "5.5.1 send MAIL and RCPT first")
+		return true
+	}
+	if len(ss.to) == 0 {
+		ss.reply(554, "5.5.1 no valid recipients")
 		return true
 	}
 	ss.reply(354, "end data with <CR><LF>.<CR><LF>")
@@ -363,7 +367,7 @@ func (ss *session) data() bool {
 		buf.Write(line)
 		buf.WriteString("\r\n")
 	}
-	env := Envelope{From: *ss.from, To: append([]string(nil), ss.to...), ClientIP: ss.ip, Helo: ss.helo, TLS: ss.tls, ReceivedAt: now}
+	env := Envelope{ID: ss.srv.nextID(), From: *ss.from, To: append([]string(nil), ss.to...), ClientIP: ss.ip, Helo: ss.helo, TLS: ss.tls, ReceivedAt: now}
 	ss.reset()
 	switch {
 	case tooBig:
@@ -380,7 +384,7 @@ func (ss *session) data() bool {
 		ss.reply(451, "4.3.0 message not stored, try again later")
 		return true
 	}
-	ss.reply(250, "2.0.0 OK queued as "+ss.srv.nextID())
+	ss.reply(250, "2.0.0 OK queued as "+env.ID)
 	return true
 }
 

@@ -19,6 +19,7 @@ import (
 
 // Envelope is the SMTP envelope of an accepted message.
 type Envelope struct {
+	ID         string   // queue ID, also given to the client in the 250 reply
 	From       string   // MAIL FROM address, "" for the null sender
 	To         []string // accepted RCPT TO addresses, lower-cased
 	ClientIP   string   // "" when the connection is not TCP

@@ -127,7 +127,7 @@ func TestEndToEndReport(t *testing.T) {
 		t.Fatalf("stored %d messages, want 1", st.count())
 	}
 	msg := st.msgs[0]
-	if msg.env.From != "ana@client.example" || !slices.Equal(msg.env.To, []string{reportAddr}) || msg.env.ClientIP != "127.0.0.1" {
+	if msg.env.ID == "" || msg.env.From != "ana@client.example" || !slices.Equal(msg.env.To, []string{reportAddr}) || msg.env.ClientIP != "127.0.0.1" {
 		t.Errorf("Envelope = %+v", msg.env)
 	}
 	res := mailparse.ParseBytes(msg.raw, mailparse.Limits{})
@@ -197,7 +197,7 @@ func TestRecipientsAndRelay(t *testing.T) {
 		{"RCPT TO:<@relay.example:" + reportAddr + ">", 550},
 		{"RCPT TO:<phishing%victim.example@custodia.example>", 550},
 		{"RCPT TO:<other@custodia.example>", 550},
-		{"DATA", 503},
+		{"DATA", 554},
 		{"RCPT TO:<PHISHING@Custodia.Example>", 250},
 		{"NOOP", 250},
 		{"VRFY root", 252},

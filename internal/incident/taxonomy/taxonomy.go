@@ -5,16 +5,16 @@ package taxonomy
 
 // Type is one incident type inside a class.
 type Type struct {
-	ID          string // machine-readable value, e.g. "phishing"
-	Name        string
-	Description string
+	ID          string `json:"id,omitempty"` // machine-readable value, e.g. "phishing"
+	Name        string `json:"name,omitempty"`
+	Description string `json:"description,omitempty"`
 }
 
 // Class is a top-level incident class.
 type Class struct {
-	ID    string // e.g. "fraud"
-	Name  string
-	Types []Type
+	ID    string `json:"id,omitempty"` // e.g. "fraud"
+	Name  string `json:"name,omitempty"`
+	Types []Type `json:"types,omitempty"`
 }
 
 // Classes returns the taxonomy. Each call returns a fresh copy.
