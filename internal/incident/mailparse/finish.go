@@ -98,7 +98,7 @@ func (m *Message) findings(visible string) {
 				break
 			}
 		}
-		for _, e := range emailRE.FindAllString(from.Name, 3) {
+		for _, e := range findEmails(from.Name, 3) {
 			a := newAddress("", e)
 			if OrgDomain(a.Domain) != fromOrg {
 				m.addFinding("display_name_spoof", "the From display name shows "+a.Address+" but the address is "+from.Address)
@@ -217,7 +217,7 @@ func (m *Message) observe(visible string) {
 		}
 	}
 	for _, t := range append(append([]string{}, m.textParts...), visible) {
-		for _, e := range emailRE.FindAllString(capString(t, 4<<20), 200) {
+		for _, e := range findEmails(t, 200) {
 			addAddr(newAddress("", e))
 		}
 	}

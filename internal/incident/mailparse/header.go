@@ -171,7 +171,7 @@ func (p *parser) parseAddressList(v string) []Address {
 		}
 		return out
 	}
-	for _, m := range emailRE.FindAllString(v, 20) {
+	for _, m := range findEmails(v, 20) {
 		out = append(out, newAddress("", m))
 	}
 	if len(out) == 1 {

@@ -3,6 +3,7 @@ package mailparse
 import (
 	"encoding/base64"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -181,5 +182,15 @@ func TestBoundaryPrefix(t *testing.T) {
 	m := res.Reported
 	if m.Text != "inner text" || len(m.Attachments) != 1 || m.Attachments[0].Name != "x.pdf" || res.HasFlag(FlagMalformedMIME) {
 		t.Errorf("Text = %q, Attachments = %+v, Flags = %v", m.Text, m.Attachments, res.Flags)
+	}
+}
+
+func TestFinders(t *testing.T) {
+	s := "mail a.b@x.example, <c@y.example>; no@ or @z; www.site.example/p?q=1. Also HTTPS://UP.example/X and xhttp://no.example and hxxp://defanged.example/"
+	if got, want := findEmails(s, 10), []string{"a.b@x.example", "c@y.example"}; !slices.Equal(got, want) {
+		t.Errorf("findEmails = %q, want %q", got, want)
+	}
+	if got, want := findURLs(s, 10), []string{"www.site.example/p?q=1.", "HTTPS://UP.example/X", "hxxp://defanged.example/"}; !slices.Equal(got, want) {
+		t.Errorf("findURLs = %q, want %q", got, want)
 	}
 }

@@ -92,7 +92,7 @@ func (c *urlCollector) fromText(s string) {
 		c.limit = true
 		return
 	}
-	for _, m := range urlRE.FindAllString(s, maxMatches-c.matches) {
+	for _, m := range findURLs(s, maxMatches-c.matches) {
 		c.matches++
 		c.add(m, "", "text")
 		if c.limit {
