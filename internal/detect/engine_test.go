@@ -3,7 +3,9 @@ package detect
 import (
 	"bufio"
 	"encoding/json"
+	"github.com/custodia/custodia/internal/corpora"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -82,7 +84,7 @@ func TestLogsourceRouting(t *testing.T) {
 }
 
 func TestPrefilterAgrees(t *testing.T) {
-	res, err := LoadRules([]string{"/work/shared/corpora/sigma/rules/windows/process_creation"}, nil)
+	res, err := LoadRules([]string{filepath.Join(corpora.Dir("sigma"), "rules/windows/process_creation")}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

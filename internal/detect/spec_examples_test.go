@@ -3,6 +3,7 @@ package detect
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/custodia/custodia/internal/corpora"
 	"os"
 	"path/filepath"
 	"testing"
@@ -10,7 +11,7 @@ import (
 	"github.com/custodia/custodia/internal/detect/sigma"
 )
 
-const specTests = "/work/shared/corpora/sigma-specification/tests/schema"
+var specTests = filepath.Join(corpora.Dir("sigma-specification"), "tests/schema")
 
 // TestSpecCorrelationExamples loads each correlation example of the
 // specification's tests/ folder, supplies the detection rules it refers to,

@@ -1,7 +1,9 @@
 package eval
 
 import (
+	"github.com/custodia/custodia/internal/corpora"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -68,7 +70,7 @@ func TestSplitsShareNoTemplate(t *testing.T) {
 // presidioPath finds presidio-research's set in the shared corpora beside
 // the repository.
 func presidioPath() string {
-	for _, p := range []string{"../../../../shared/corpora/pii/synth_dataset_v2.json", "/work/shared/corpora/pii/synth_dataset_v2.json"} {
+	for _, p := range []string{filepath.Join(corpora.Dir("pii"), "synth_dataset_v2.json")} {
 		if _, err := os.Stat(p); err == nil {
 			return p
 		}
@@ -81,6 +83,9 @@ func presidioPath() string {
 func TestPresidioSet(t *testing.T) {
 	path := presidioPath()
 	if path == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("shared/corpora/pii/synth_dataset_v2.json not found beside the repository (required under CI=true)")
+		}
 		t.Skip("shared/corpora/pii/synth_dataset_v2.json not found beside the repository")
 	}
 	s, _ := dp.NewScanner(dp.Options{Lang: "en", Entities: dp.AllEntities()})

@@ -1,6 +1,7 @@
 package difftest
 
 import (
+	"github.com/custodia/custodia/internal/corpora"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -16,7 +17,7 @@ import (
 	"github.com/custodia/custodia/internal/detect/sigma"
 )
 
-const corpus = "/work/shared/corpora/sigma"
+var corpus = corpora.Dir("sigma")
 
 // pair is one rule file compiled by both engines.
 type pair struct {

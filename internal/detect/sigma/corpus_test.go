@@ -1,6 +1,7 @@
 package sigma
 
 import (
+	"github.com/custodia/custodia/internal/corpora"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -8,7 +9,7 @@ import (
 	"testing"
 )
 
-const corpusDir = "/work/shared/corpora/sigma"
+var corpusDir = corpora.Dir("sigma")
 
 // TestCorpusLoads compiles every SigmaHQ rule and asserts that all load.
 func TestCorpusLoads(t *testing.T) {

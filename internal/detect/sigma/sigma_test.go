@@ -1,6 +1,8 @@
 package sigma
 
 import (
+	"github.com/custodia/custodia/internal/corpora"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -189,7 +191,7 @@ detection:
 }
 
 func TestSpecExamplesLoad(t *testing.T) {
-	dir := "/work/shared/corpora/sigma-specification/tests/schema"
+	dir := filepath.Join(corpora.Dir("sigma-specification"), "tests/schema")
 	for _, sub := range []string{"rules", "filter", "correlation"} {
 		entries, err := readDir(dir + "/" + sub)
 		if err != nil {

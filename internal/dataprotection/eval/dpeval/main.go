@@ -12,8 +12,10 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/custodia/custodia/internal/corpora"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
@@ -95,7 +97,7 @@ func gen(args []string) error {
 func runEval(args []string) error {
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
 	n := fs.Int("n", 5000, "documents per split")
-	presidio := fs.String("presidio", "/work/shared/corpora/pii/synth_dataset_v2.json", "presidio-research synth_dataset_v2.json (empty to skip)")
+	presidio := fs.String("presidio", filepath.Join(corpora.Dir("pii"), "synth_dataset_v2.json"), "presidio-research synth_dataset_v2.json (empty to skip)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
