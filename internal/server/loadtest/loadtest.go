@@ -165,6 +165,14 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			defer wg.Done()
 			samples := make([]sample, 0, 1024)
 			rng := rand.New(rand.NewPCG(uint64(c), uint64(time.Now().UnixNano())))
+			if o.Think > 0 {
+				// Users who think between requests do not all arrive at the same
+				// instant: each client starts at a random point of its first pause.
+				select {
+				case <-runCtx.Done():
+				case <-time.After(time.Duration(rng.Int64N(int64(o.Think) + 1))):
+				}
+			}
 			for n := c; ; n++ {
 				if runCtx.Err() != nil || sent.Add(1) > o.MaxRequests {
 					break
