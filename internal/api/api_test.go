@@ -54,7 +54,7 @@ func newFixture(t *testing.T, st *store.Store) *fixture {
 	keys, err := secret.New(secret.Generate())
 	must(t, err)
 	f.svc = auth.NewService(st, keys, auth.Config{Password: identity.PasswordParams{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}}, nil)
-	f.adminUser, _, err = f.svc.CreateUser(ctx, nil, auth.NewUser{User: identity.User{Username: "admin", Role: identity.RoleAdmin, AllClients: true}})
+	f.adminUser, _, err = f.svc.CreateUser(ctx, nil, auth.NewUser{User: identity.User{Username: "admin", Role: identity.RoleAdmin, AllClients: true}, Password: "correct horse battery staple 42"})
 	must(t, err)
 	f.api = New(Deps{Store: st, Identity: f.svc, Tokens: f.svc, Credentials: f.svc})
 	f.router = authz.NewRouter(authz.Options{})

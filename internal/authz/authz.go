@@ -202,6 +202,10 @@ type Options struct {
 	// NeedsMFAEnrolment reports whether p must enrol TOTP before using routes
 	// that are not MFAOptional. Nil means never.
 	NeedsMFAEnrolment func(p *identity.Principal) bool
+	// PasswordPath is where console requests of a signed-in user whose
+	// password was one-time are redirected until they change it (default
+	// /profile). Such sessions reach only the MFAOptional routes.
+	PasswordPath string
 	// Deny writes a console page for a denied request (status 403 or 404).
 	// Nil writes a plain-text page.
 	Deny func(w http.ResponseWriter, r *http.Request, status int)
@@ -226,6 +230,9 @@ func NewRouter(opts Options) *Router {
 	}
 	if opts.MFAEnrolPath == "" {
 		opts.MFAEnrolPath = "/profile/mfa"
+	}
+	if opts.PasswordPath == "" {
+		opts.PasswordPath = "/profile"
 	}
 	if opts.Problem == nil {
 		opts.Problem = WriteProblem
@@ -323,6 +330,14 @@ func (rt *Router) guard(route Route, h http.Handler) http.Handler {
 				return
 			}
 			rt.redirect(w, r, rt.opts.MFAEnrolPath, false)
+			return
+		}
+		if p != nil && !pol.MFAOptional && p.TokenID == 0 && p.MustChangePassword {
+			if api {
+				rt.opts.Problem(w, r, http.StatusForbidden, "Your password was one-time: choose a new one in your profile first.")
+				return
+			}
+			rt.redirect(w, r, rt.opts.PasswordPath, false)
 			return
 		}
 		if clientParam && pol.Access != AccessPublic {

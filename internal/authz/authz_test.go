@@ -30,6 +30,8 @@ func TestRouterPolicies(t *testing.T) {
 	auditor := &identity.Principal{UserID: 2, Username: "b", Role: identity.RoleAuditor, AllClients: true}
 	agent := &identity.Principal{UserID: 3, Username: "c", Role: identity.RoleAgent}
 	noMFA := &identity.Principal{UserID: 4, Username: "noMFA", Role: identity.RoleAdmin, AllClients: true}
+	oneTime := &identity.Principal{UserID: 5, Username: "d", Role: identity.RoleAdmin, AllClients: true, MustChangePassword: true}
+	oneTimeToken := &identity.Principal{UserID: 5, Username: "d", Role: identity.RoleAdmin, AllClients: true, MustChangePassword: true, TokenID: 9}
 	tests := []struct {
 		method, path string
 		p            *identity.Principal
@@ -56,6 +58,11 @@ func TestRouterPolicies(t *testing.T) {
 		{"GET", "/people", noMFA, 303, "/profile/mfa"},
 		{"GET", "/profile", noMFA, 204, ""},
 		{"GET", "/api/v1/people", noMFA, 403, ""},
+		{"GET", "/people", oneTime, 303, "/profile"},
+		{"POST", "/people", oneTime, 303, "/profile"},
+		{"GET", "/profile", oneTime, 204, ""},
+		{"GET", "/api/v1/people", oneTime, 403, ""},
+		{"GET", "/api/v1/people", oneTimeToken, 204, ""},
 	}
 	for _, tt := range tests {
 		req := httptest.NewRequest(tt.method, tt.path, nil)

@@ -62,6 +62,10 @@ type Principal struct {
 	// SessionID is set when the request is authenticated by a browser session.
 	SessionID string
 	Locale    string
+	// MustChangePassword is set for a signed-in user whose password was
+	// one-time (first administrator, admin-created or reset accounts): such a
+	// session may only reach the routes that let it change the password.
+	MustChangePassword bool
 }
 
 // CanSeeClient reports whether the principal's scope includes the client.

@@ -47,6 +47,8 @@ func (u *User) Principal() *Principal {
 		TeamIDs:    slices.Clone(u.TeamIDs),
 		PersonID:   u.PersonID,
 		Locale:     u.Locale,
+
+		MustChangePassword: u.MustChangePassword && u.HasPassword,
 	}
 	if p.ClientIDs == nil {
 		p.ClientIDs = []int64{}
