@@ -74,11 +74,16 @@ type auditStmts struct {
 }
 
 // prepareAuditStmts prepares Tx.Audit's statements on the write pool (once).
+//
+// The mutex is never held while preparing: preparing on the pool waits for a
+// free connection, and on SQLite the only writer connection may belong to a
+// transaction that is itself waiting for the mutex in auditStmts.
 func (s *Store) prepareAuditStmts() {
 	c := &s.auditStmts
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.head != nil {
+	ready := c.head != nil
+	c.mu.Unlock()
+	if ready {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -92,7 +97,16 @@ func (s *Store) prepareAuditStmts() {
 		head.Close()
 		return
 	}
-	c.head, c.insert = head, insert
+	c.mu.Lock()
+	if c.head == nil {
+		c.head, c.insert = head, insert
+		head, insert = nil, nil
+	}
+	c.mu.Unlock()
+	if head != nil { // another goroutine prepared them first
+		head.Close()
+		insert.Close()
+	}
 }
 
 // auditStmts returns the transaction's handles on the prepared statements;

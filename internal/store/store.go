@@ -93,6 +93,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 			s.Close()
 			return nil, err
 		}
+		// Prepare the audit statements now, while no transaction holds
+		// SQLite's single writer connection.
+		s.prepareAuditStmts()
 	}
 	return s, nil
 }
