@@ -37,6 +37,14 @@ type Deps struct {
 	Credentials Credentials
 	// Version is the binary's version for the OpenAPI document.
 	Version string
+
+	// Product modules, each declared in its own files (fleet.go,
+	// incidents.go, isms.go, dataprotection.go); a module whose services
+	// are nil declares no operations.
+	Fleet          FleetDeps
+	Incidents      IncidentsDeps
+	ISMS           ISMSDeps
+	DataProtection DataProtectionDeps
 }
 
 // Server serves the API.
@@ -48,11 +56,17 @@ type Server struct {
 	creds   Credentials
 	version string
 	ops     []*operation
+
+	fleet          FleetDeps
+	incidents      IncidentsDeps
+	isms           ISMSDeps
+	dataprotection DataProtectionDeps
 }
 
 // New returns the API server with every operation declared.
 func New(d Deps) *Server {
-	s := &Server{store: d.Store, log: d.Logger, id: d.Identity, tokens: d.Tokens, creds: d.Credentials, version: d.Version}
+	s := &Server{store: d.Store, log: d.Logger, id: d.Identity, tokens: d.Tokens, creds: d.Credentials, version: d.Version,
+		fleet: d.Fleet, incidents: d.Incidents, isms: d.ISMS, dataprotection: d.DataProtection}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

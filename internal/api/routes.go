@@ -151,4 +151,10 @@ func (s *Server) declare() {
 		Params:  []param{id}, Request: PasswordReset{}, Response: OneTimePassword{}, Handler: s.resetUserPassword})
 	s.add(&operation{Method: post, Path: "/users/{id}/mfa/reset", Policy: authz.Roles(roles(admins)...), ID: "resetUserMFA", Tag: "users",
 		Summary: "Remove a user's TOTP and recovery codes (lost phone); their sessions end.", Params: []param{id}, Handler: s.resetUserMFA})
+
+	// Product modules.
+	s.declareFleet()
+	s.declareIncidents()
+	s.declareISMS()
+	s.declareDataProtection()
 }

@@ -54,12 +54,13 @@ type App struct {
 	// Demo is what the demo seed did (zero without --demo).
 	Demo demo.Result
 
-	log      *slog.Logger
-	store    *store.Store
-	sealer   *audit.Sealer
-	stop     context.CancelFunc
-	wg       sync.WaitGroup
-	stopOnce sync.Once
+	log        *slog.Logger
+	background []func(context.Context)
+	store      *store.Store
+	sealer     *audit.Sealer
+	stop       context.CancelFunc
+	wg         sync.WaitGroup
+	stopOnce   sync.Once
 }
 
 // New builds the application and performs the first-run work. Call Start to
@@ -91,13 +92,24 @@ func New(ctx context.Context, o Options) (*App, error) {
 				res.Clients, res.Sites, res.Teams, res.People))
 		}
 	}
-	a.API = api.New(api.Deps{Store: o.Store, Logger: o.Logger, Identity: svc, Tokens: svc, Credentials: svc, Version: o.Version})
-	console, deny, err := newConsole(ctx, o, svc)
+	// The product modules build their services and fill in their part of
+	// the API's and the console's dependencies (app/<module>.go).
+	mods := &modules{
+		api: api.Deps{Store: o.Store, Logger: o.Logger, Identity: svc, Tokens: svc, Credentials: svc, Version: o.Version},
+	}
+	for _, init := range []func(context.Context, Options, *modules) error{a.initFleet, a.initIncidents, a.initISMS, a.initDataProtection} {
+		if err := init(ctx, o, mods); err != nil {
+			return nil, err
+		}
+	}
+	a.API = api.New(mods.api)
+	console, deny, err := newConsole(ctx, o, svc, mods)
 	if err != nil {
 		return nil, err
 	}
 	a.Console = console
-	regs := []server.Registrar{console, a.API}
+	regs := append([]server.Registrar{console, a.API}, mods.registrars...)
+	a.background = mods.background
 
 	a.Server, err = server.New(server.Deps{
 		Config: cfg, Store: o.Store, Logger: o.Logger,
@@ -146,6 +158,13 @@ func (a *App) Start(ctx context.Context) {
 		defer a.wg.Done()
 		a.maintain(ctx)
 	}()
+	for _, run := range a.background {
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			run(ctx)
+		}()
+	}
 }
 
 // Stop ends the background work after a last audit seal and waits for it,

@@ -42,6 +42,42 @@ type access struct {
 	// handler (the audit export covers every client; only those who see
 	// every client create clients).
 	allClientsOnly bool
+	// handlerAuth: the route authenticates its caller itself with a
+	// credential that is not a user's (a device's): no user nor anonymous
+	// caller is admitted, and none gets a 2xx or a 5xx.
+	handlerAuth bool
+}
+
+// Product modules extend the authorization test from their own test files
+// (authz_<module>_test.go), in init functions, without touching this one.
+var (
+	// moduleTables are the modules' rows of the table, by module.
+	moduleTables = map[string]map[string]access{}
+	// moduleSeeders create each module's resources of client A and B in
+	// the world (keep their ids in w.ids).
+	moduleSeeders []func(t *testing.T, w *world)
+	// moduleTargets fill a route's path parameters; the first that
+	// answers true wins.
+	moduleTargets []func(w *world, rt authz.Route, inScope bool) (string, bool)
+	// moduleRequests build a route's request body; the first non-nil wins.
+	moduleRequests []func(w *world, rt authz.Route, target string, a *actor) *http.Request
+)
+
+// table is the whole expected table: the foundation's plus the modules'.
+func table(t *testing.T) map[string]access {
+	all := map[string]access{}
+	for k, v := range expected {
+		all[k] = v
+	}
+	for mod, rows := range moduleTables {
+		for k, v := range rows {
+			if _, dup := all[k]; dup {
+				t.Errorf("module %s: route %s is already in the table", mod, k)
+			}
+			all[k] = v
+		}
+	}
+	return all
 }
 
 var (
@@ -204,6 +240,9 @@ type world struct {
 	victimUser       *identity.User
 	victimToken      int64
 	actors           []*actor
+	// ids are the modules' seeded resources: ids["fleet.device"] =
+	// {client A's, client B's}.
+	ids map[string][2]int64
 }
 
 // actor is a signed-in user with a session cookie and its CSRF token.
@@ -221,7 +260,7 @@ const testPassword = "correct horse battery staple 42"
 func newWorld(t *testing.T, st *store.Store) *world {
 	t.Helper()
 	ctx := context.Background()
-	w := &world{st: st, clock: &testClock{now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}}
+	w := &world{ids: map[string][2]int64{}, st: st, clock: &testClock{now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}}
 	keys, err := secret.New(secret.Generate())
 	must(t, err)
 	cfg := config.Defaults()
@@ -280,6 +319,9 @@ func newWorld(t *testing.T, st *store.Store) *world {
 	_ = tok
 	w.victimToken = tk.ID
 
+	for _, seed := range moduleSeeders {
+		seed(t, w)
+	}
 	for _, a := range w.actors {
 		if a.user.Role.RequiresMFA() {
 			w.enrolTOTP(t, a)
@@ -340,6 +382,11 @@ func (w *world) ensureSignedIn(t *testing.T, a *actor) {
 // target fills a route's path parameters with a resource of client A (in
 // scope) or B (out of scope).
 func (w *world) target(rt authz.Route, inScope bool) string {
+	for _, f := range moduleTargets {
+		if p, ok := f(w, rt, inScope); ok {
+			return p
+		}
+	}
 	path := rt.Path
 	segs := strings.Split(strings.TrimPrefix(strings.TrimPrefix(path, "/api/v1"), "/"), "/")
 	id := func(a, b int64) int64 {
@@ -376,6 +423,11 @@ func (w *world) target(rt authz.Route, inScope bool) string {
 
 // request builds a request as actor a (nil = anonymous).
 func (w *world) request(rt authz.Route, target string, a *actor) *http.Request {
+	for _, f := range moduleRequests {
+		if req := f(w, rt, target, a); req != nil {
+			return req
+		}
+	}
 	var req *http.Request
 	switch {
 	case authz.SafeMethod(rt.Method):
@@ -394,6 +446,13 @@ func (w *world) request(rt authz.Route, target string, a *actor) *http.Request {
 		req = httptest.NewRequest(rt.Method, target, strings.NewReader(form.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
+	return w.authorize(req, rt, a)
+}
+
+// authorize makes req come from actor a (nil = anonymous): the session
+// cookie, the anti-forgery header and a same-origin fetch. Module request
+// builders (moduleRequests) call it too.
+func (w *world) authorize(req *http.Request, rt authz.Route, a *actor) *http.Request {
 	req.Header.Set("Sec-Fetch-Site", "same-origin")
 	if a != nil {
 		req.AddCookie(&http.Cookie{Name: "custodia_session", Value: a.cookie})
@@ -428,6 +487,7 @@ func TestAuthorizationTable(t *testing.T) {
 		w := newWorld(t, st)
 		h := w.app.Server
 		routes := w.app.Server.Router().Routes()
+		expected := table(t)
 		seen := map[string]bool{}
 		checks := 0
 		for _, rt := range routes {
@@ -447,6 +507,10 @@ func TestAuthorizationTable(t *testing.T) {
 				h.ServeHTTP(rec, w.request(rt, target, nil))
 				loc := rec.Header().Get("Location")
 				switch {
+				case want.handlerAuth:
+					if rec.Code < 400 || rec.Code >= 500 {
+						t.Errorf("%s %s anonymous = %d, want a 4xx refusal", rt.Method, target, rec.Code)
+					}
 				case want.public:
 					if rec.Code == http.StatusUnauthorized || rec.Code == http.StatusForbidden || rec.Code >= 500 {
 						t.Errorf("%s %s anonymous = %d %s, want allowed", rt.Method, target, rec.Code, loc)
@@ -479,6 +543,12 @@ func TestAuthorizationTable(t *testing.T) {
 					}
 					if rec.Code >= 500 {
 						t.Errorf("%s = %d: %s", label, rec.Code, rec.Body)
+						continue
+					}
+					if want.handlerAuth {
+						if rec.Code < 400 {
+							t.Errorf("%s = %d, want a 4xx refusal (a user is not a device)", label, rec.Code)
+						}
 						continue
 					}
 					if !allowed {

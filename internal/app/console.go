@@ -14,8 +14,8 @@ import (
 
 // newConsole builds the web console, with single sign-on when --oidc-issuer
 // is set, and returns its router registrar and its 403/404 page.
-func newConsole(ctx context.Context, o Options, svc *auth.Service) (*web.Server, func(http.ResponseWriter, *http.Request, int), error) {
-	cat, err := i18n.Load()
+func newConsole(ctx context.Context, o Options, svc *auth.Service, mods *modules) (*web.Server, func(http.ResponseWriter, *http.Request, int), error) {
+	cat, err := i18n.Load(mods.messages...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("load the message catalogue: %w", err)
 	}
@@ -38,7 +38,8 @@ func newConsole(ctx context.Context, o Options, svc *auth.Service) (*web.Server,
 			return nil, nil, fmt.Errorf("single sign-on: %w", err)
 		}
 	}
-	w, err := web.NewServer(web.Deps{Config: cfg, Store: o.Store, Identity: svc, SSO: rp, Catalog: cat, Logger: o.Logger, Now: o.Clock})
+	w, err := web.NewServer(web.Deps{Config: cfg, Store: o.Store, Identity: svc, SSO: rp, Catalog: cat, Logger: o.Logger, Now: o.Clock,
+		Modules: mods.nav, Fleet: mods.web.Fleet, Incidents: mods.web.Incidents, ISMS: mods.web.ISMS, DataProtection: mods.web.DataProtection})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -45,6 +45,13 @@ type Config struct {
 	OIDCRoleMap      string // --oidc-role-map: "claimvalue=role,…"
 	OIDCDisplayName  string // --oidc-name: the button's label
 
+	// Product modules' settings, each declared in its own file
+	// (fleet.go, incidents.go, isms.go, dataprotection.go).
+	Fleet          FleetConfig
+	Incidents      IncidentsConfig
+	ISMS           ISMSConfig
+	DataProtection DataProtectionConfig
+
 	// MasterKey comes only from CUSTODIA_MASTER_KEY (never a flag, so it is not in ps output).
 	MasterKey string `yaml:"-"`
 }
@@ -63,6 +70,10 @@ func Defaults() Config {
 		OIDCRoleClaim:    "custodia_role",
 		OIDCClientsClaim: "custodia_clients",
 		OIDCDisplayName:  "Single sign-on",
+		Fleet:            defaultFleet(),
+		Incidents:        defaultIncidents(),
+		ISMS:             defaultISMS(),
+		DataProtection:   defaultDataProtection(),
 	}
 }
 
@@ -94,6 +105,10 @@ func (c *Config) RegisterServe(fs *flag.FlagSet) {
 	fs.StringVar(&c.OIDCClientsClaim, "oidc-clients-claim", c.OIDCClientsClaim, "ID-token `claim` listing the client codes the user may see (\"*\" for all)")
 	fs.StringVar(&c.OIDCRoleMap, "oidc-role-map", c.OIDCRoleMap, "map claim values to roles: `value=role,…` (e.g. cc-sec=security); unmapped values are used as role names")
 	fs.StringVar(&c.OIDCDisplayName, "oidc-name", c.OIDCDisplayName, "`label` of the single sign-on button")
+	c.Fleet.register(fs)
+	c.Incidents.register(fs)
+	c.ISMS.register(fs)
+	c.DataProtection.register(fs)
 }
 
 // Parse parses args into fs and then fills every flag not given on the command

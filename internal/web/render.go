@@ -44,7 +44,7 @@ func (s *Server) parseTemplates() (map[string]*template.Template, error) {
 			return template.URL("data:image/png;base64," + base64Std(png))
 		},
 	}
-	base, err := template.New("base").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
+	base, err := template.New("base").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html", "templates/partial_*.html")
 	if err != nil {
 		return nil, fmt.Errorf("parse layout: %w", err)
 	}

@@ -42,6 +42,14 @@ type Deps struct {
 	SessionCookie string
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+
+	// Product modules, each in its own files (fleet.go, incidents.go,
+	// isms.go, dataprotection.go); a module whose services are nil
+	// registers no pages.
+	Fleet          FleetDeps
+	Incidents      IncidentsDeps
+	ISMS           ISMSDeps
+	DataProtection DataProtectionDeps
 }
 
 // Server is the console. Create it with NewServer and mount it with Register.
@@ -57,6 +65,11 @@ type Server struct {
 	now     func() time.Time
 	pages   map[string]*template.Template
 	assets  *assets
+
+	fleet          FleetDeps
+	incidents      IncidentsDeps
+	isms           ISMSDeps
+	dataprotection DataProtectionDeps
 }
 
 // NewServer parses the templates and fingerprints the static assets. It
@@ -68,6 +81,7 @@ func NewServer(d Deps) (*Server, error) {
 	s := &Server{
 		store: d.Store, id: d.Identity, sso: d.SSO, cat: d.Catalog, log: d.Logger, cfg: d.Config,
 		modules: d.Modules, cookie: d.SessionCookie, now: d.Now,
+		fleet: d.Fleet, incidents: d.Incidents, isms: d.ISMS, dataprotection: d.DataProtection,
 	}
 	if s.cookie == "" {
 		s.cookie = "custodia_session"
@@ -188,6 +202,11 @@ func (s *Server) routes() []route {
 
 		{"GET /audit", read(governance), s.auditPage},
 	}
+	// Product modules.
+	rts = append(rts, s.fleetRoutes()...)
+	rts = append(rts, s.incidentsRoutes()...)
+	rts = append(rts, s.ismsRoutes()...)
+	rts = append(rts, s.dataProtectionRoutes()...)
 	return rts
 }
 

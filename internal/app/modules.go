@@ -1,0 +1,31 @@
+package app
+
+import (
+	"context"
+	"io/fs"
+
+	"github.com/custodia/custodia/internal/api"
+	"github.com/custodia/custodia/internal/server"
+	"github.com/custodia/custodia/internal/web"
+)
+
+// modules collects what the product modules contribute to the assembled
+// application. Each module's init function (app/<module>.go) builds the
+// module's services and fills in its part; none touches another's.
+type modules struct {
+	// api are the API's dependencies (each module sets its own field).
+	api api.Deps
+	// web are the console's module dependencies (only the module fields
+	// Fleet, Incidents, ISMS and DataProtection are used from it).
+	web web.Deps
+	// nav are the modules' entries in the console navigation.
+	nav []web.Module
+	// messages are extra message catalogues (<lang>/<module>.json).
+	messages []fs.FS
+	// registrars mount routes outside the console and /api/v1 (for example
+	// the workstation agents' protocol).
+	registrars []server.Registrar
+	// background runs in its own goroutine from Start until its context
+	// ends (schedulers, listeners); Stop waits for it to return.
+	background []func(context.Context)
+}
