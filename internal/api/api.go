@@ -45,6 +45,10 @@ type Deps struct {
 	Incidents      IncidentsDeps
 	ISMS           ISMSDeps
 	DataProtection DataProtectionDeps
+	// IncidentResponse: regulatory clocks, breach register, notifications.
+	IncidentResponse IncidentResponseDeps
+	// ISMSRisk: assets, risks, policies, audits.
+	ISMSRisk ISMSRiskDeps
 }
 
 // Server serves the API.
@@ -61,12 +65,15 @@ type Server struct {
 	incidents      IncidentsDeps
 	isms           ISMSDeps
 	dataprotection DataProtectionDeps
+	response       IncidentResponseDeps
+	ismsRisk       ISMSRiskDeps
 }
 
 // New returns the API server with every operation declared.
 func New(d Deps) *Server {
 	s := &Server{store: d.Store, log: d.Logger, id: d.Identity, tokens: d.Tokens, creds: d.Credentials, version: d.Version,
-		fleet: d.Fleet, incidents: d.Incidents, isms: d.ISMS, dataprotection: d.DataProtection}
+		fleet: d.Fleet, incidents: d.Incidents, isms: d.ISMS, dataprotection: d.DataProtection,
+		response: d.IncidentResponse, ismsRisk: d.ISMSRisk}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

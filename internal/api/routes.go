@@ -157,4 +157,6 @@ func (s *Server) declare() {
 	s.declareIncidents()
 	s.declareISMS()
 	s.declareDataProtection()
+	s.declareIncidentResponse()
+	s.declareISMSRisk()
 }

@@ -39,7 +39,8 @@ func newConsole(ctx context.Context, o Options, svc *auth.Service, mods *modules
 		}
 	}
 	w, err := web.NewServer(web.Deps{Config: cfg, Store: o.Store, Identity: svc, SSO: rp, Catalog: cat, Logger: o.Logger, Now: o.Clock,
-		Modules: mods.nav, Fleet: mods.web.Fleet, Incidents: mods.web.Incidents, ISMS: mods.web.ISMS, DataProtection: mods.web.DataProtection})
+		Modules: mods.nav, Fleet: mods.web.Fleet, Incidents: mods.web.Incidents, ISMS: mods.web.ISMS, DataProtection: mods.web.DataProtection,
+		IncidentResponse: mods.web.IncidentResponse, ISMSRisk: mods.web.ISMSRisk})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -28,4 +28,15 @@ type modules struct {
 	// background runs in its own goroutine from Start until its context
 	// ends (schedulers, listeners); Stop waits for it to return.
 	background []func(context.Context)
+
+	// Services the modules offer one another; connectModules joins them
+	// once every module is built.
+	svc moduleServices
 }
+
+// moduleServices are the modules' services other modules use.
+type moduleServices struct{}
+
+// connectModules joins the modules that use one another's services (for
+// example: a desk report received by the fleet becomes an incident).
+func (a *App) connectModules(mods *modules) { _ = mods }

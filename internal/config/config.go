@@ -51,6 +51,7 @@ type Config struct {
 	Incidents      IncidentsConfig
 	ISMS           ISMSConfig
 	DataProtection DataProtectionConfig
+	Notify         NotifyConfig
 
 	// MasterKey comes only from CUSTODIA_MASTER_KEY (never a flag, so it is not in ps output).
 	MasterKey string `yaml:"-"`
@@ -74,6 +75,7 @@ func Defaults() Config {
 		Incidents:        defaultIncidents(),
 		ISMS:             defaultISMS(),
 		DataProtection:   defaultDataProtection(),
+		Notify:           defaultNotify(),
 	}
 }
 
@@ -109,6 +111,7 @@ func (c *Config) RegisterServe(fs *flag.FlagSet) {
 	c.Incidents.register(fs)
 	c.ISMS.register(fs)
 	c.DataProtection.register(fs)
+	c.Notify.register(fs)
 }
 
 // Parse parses args into fs and then fills every flag not given on the command

@@ -50,6 +50,10 @@ type Deps struct {
 	Incidents      IncidentsDeps
 	ISMS           ISMSDeps
 	DataProtection DataProtectionDeps
+	// IncidentResponse: regulatory clocks, breach register, notifications.
+	IncidentResponse IncidentResponseDeps
+	// ISMSRisk: assets, risks, policies, audits.
+	ISMSRisk ISMSRiskDeps
 }
 
 // Server is the console. Create it with NewServer and mount it with Register.
@@ -70,6 +74,8 @@ type Server struct {
 	incidents      IncidentsDeps
 	isms           ISMSDeps
 	dataprotection DataProtectionDeps
+	response       IncidentResponseDeps
+	ismsRisk       ISMSRiskDeps
 }
 
 // NewServer parses the templates and fingerprints the static assets. It
@@ -82,6 +88,7 @@ func NewServer(d Deps) (*Server, error) {
 		store: d.Store, id: d.Identity, sso: d.SSO, cat: d.Catalog, log: d.Logger, cfg: d.Config,
 		modules: d.Modules, cookie: d.SessionCookie, now: d.Now,
 		fleet: d.Fleet, incidents: d.Incidents, isms: d.ISMS, dataprotection: d.DataProtection,
+		response: d.IncidentResponse, ismsRisk: d.ISMSRisk,
 	}
 	if s.cookie == "" {
 		s.cookie = "custodia_session"
@@ -207,6 +214,8 @@ func (s *Server) routes() []route {
 	rts = append(rts, s.incidentsRoutes()...)
 	rts = append(rts, s.ismsRoutes()...)
 	rts = append(rts, s.dataProtectionRoutes()...)
+	rts = append(rts, s.incidentResponseRoutes()...)
+	rts = append(rts, s.ismsRiskRoutes()...)
 	return rts
 }
 
