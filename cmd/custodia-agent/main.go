@@ -36,14 +36,14 @@ type command struct {
 }
 
 // commands is the table of subcommands, in the order --help lists them.
-// Enrollment with a Custodia server ("enroll") and pushing results to it
-// ("report") will join this table.
 func commands() []command {
 	return []command{
 		{"check", "run posture policies now and print the results (no server needed)", cmdCheck},
 		{"lint", "check policy files for errors without running them", cmdLint},
 		{"policies", "list or print the built-in baseline policies", cmdPolicies},
-		{"run", "run in the foreground: check at start, on changes and on a timer", cmdRun},
+		{"run", "run in the foreground: check at start, on changes and on a timer; enrolled, send results to the server", cmdRun},
+		{"enroll", "register this workstation with a Custodia server (enrollment secret)", cmdEnroll},
+		{"report", "send a suspicious-activity report from this desk to the security team", cmdReport},
 		{"install", "install and start the agent as a system service", cmdInstall},
 		{"uninstall", "stop and remove the agent's system service", cmdUninstall},
 		{"version", "print the version", cmdVersion},

@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/custodia/custodia/internal/fleet/wire"
 	"github.com/custodia/custodia/internal/posture"
+	"github.com/custodia/custodia/internal/posture/agentclient"
 	"github.com/custodia/custodia/internal/posture/collect"
 	"github.com/custodia/custodia/internal/posture/watch"
 )
@@ -23,6 +26,11 @@ type agent struct {
 	poll     time.Duration
 	stateDir string
 	watcher  *watch.Watcher
+	// client is set when the device is enrolled with a server: results
+	// are queued and sent, and the server's signed policies are used.
+	client   *agentclient.Client
+	failures int
+	digest   string
 }
 
 func cmdRun(ctx context.Context, env *Env, args []string) error {
@@ -52,16 +60,91 @@ Each report is printed as one JSON line and saved as last-report.json in
 		fmt.Fprintln(env.Stderr, "run: --interval must be at least 1m and --poll at least 100ms")
 		return nil, errUsage
 	}
+	if a.stateDir != "" && len(a.opts.policies) == 0 {
+		c, err := agentclient.Open(a.stateDir, credStore(a.stateDir))
+		switch {
+		case err == nil:
+			a.client = c
+		case errors.Is(err, agentclient.ErrNotEnrolled):
+		default:
+			return nil, fmt.Errorf("open the enrollment in %s: %w", a.stateDir, err)
+		}
+	}
 	return a, nil
 }
 
-func (a *agent) loop(ctx context.Context) error {
-	policies, err := a.opts.loadPolicies(a.env.Stderr)
+// serverPolicies parses the policies of the server's last verified bundle
+// (nil when none was received yet). A policy that does not parse is
+// reported and skipped.
+func (a *agent) serverPolicies() []*posture.Policy {
+	ps, err := a.client.Policies()
 	if err != nil {
-		return err
+		fmt.Fprintf(a.env.Stderr, "custodia-agent: server policies: %v\n", err)
+		return nil
 	}
+	var out []*posture.Policy
+	for _, p := range ps {
+		pol, err := posture.Parse([]byte(p.Source))
+		if err != nil {
+			fmt.Fprintf(a.env.Stderr, "custodia-agent: server policy %s: %v\n", p.Name, err)
+			continue
+		}
+		out = append(out, pol)
+	}
+	return out
+}
+
+// sync sends what is queued (or a heartbeat) and answers when to sync
+// next: the server's interval, or a jittered backoff after a failure. It
+// reports whether the server sent new policies.
+func (a *agent) sync(ctx context.Context, h *posture.Host) (time.Duration, bool) {
+	user := ""
+	if u, err := posture.NewRun(h).Session(ctx); err == nil && u != nil {
+		user = u.Name
+	}
+	sctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	resp, _, err := a.client.Flush(sctx, wire.Heartbeat{SessionUser: user, AgentVersion: version, UptimeS: int64(time.Since(started).Seconds())})
+	if err != nil {
+		a.failures++
+		wait := backoff(a.failures, a.client.Interval())
+		if ctx.Err() == nil {
+			fmt.Fprintf(a.env.Stderr, "custodia-agent: server unreachable (%v); %d queued, retry in %s\n", err, a.client.Pending(), wait.Round(time.Second))
+		}
+		return wait, false
+	}
+	a.failures = 0
+	next := a.client.Interval()
+	if resp != nil && resp.NextSeconds > 0 {
+		next = time.Duration(resp.NextSeconds) * time.Second
+	}
+	changed := resp != nil && resp.Bundle != nil && resp.Bundle.Digest != a.digest
+	if changed {
+		a.digest = resp.Bundle.Digest
+	}
+	return next, changed
+}
+
+var started = time.Now()
+
+func (a *agent) loop(ctx context.Context) error {
 	h := collect.New()
 	h.CommandTimeout = a.opts.timeout
+	var syncAt <-chan time.Time
+	var policies []*posture.Policy
+	if a.client != nil {
+		// Enrolled: fetch the signed policies first (the built-in baseline
+		// runs until the server can be reached).
+		next, _ := a.sync(ctx, h)
+		syncAt = time.After(next)
+		policies = a.serverPolicies()
+	}
+	if len(policies) == 0 {
+		var err error
+		if policies, err = a.opts.loadPolicies(a.env.Stderr); err != nil {
+			return err
+		}
+	}
 	if a.watcher == nil {
 		a.watcher = &watch.Watcher{}
 	}
@@ -88,13 +171,38 @@ func (a *agent) loop(ctx context.Context) error {
 	defer tick.Stop()
 	reason := "start"
 	for {
-		a.checkOnce(ctx, h, policies, reason)
+		rep, ok := a.checkOnce(ctx, h, policies, reason)
+		if ok && a.client != nil {
+			if n, err := a.client.QueueResults(rep); err != nil {
+				fmt.Fprintf(a.env.Stderr, "custodia-agent: queue results: %v\n", err)
+			} else if n > 0 {
+				next, changed := a.sync(ctx, h)
+				syncAt = time.After(next)
+				if changed {
+					if ps := a.serverPolicies(); len(ps) > 0 {
+						policies = ps
+						request("new policies")
+					}
+				}
+			}
+		}
+	wait:
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-tick.C:
 			reason = "timer"
 		case reason = <-checkNow:
+		case <-syncAt:
+			next, changed := a.sync(ctx, h)
+			syncAt = time.After(next)
+			if !changed {
+				goto wait
+			}
+			if ps := a.serverPolicies(); len(ps) > 0 {
+				policies = ps
+			}
+			reason = "new policies"
 		}
 	}
 }
@@ -105,17 +213,17 @@ type runReport struct {
 	posture.Report
 }
 
-func (a *agent) checkOnce(ctx context.Context, h *posture.Host, policies []*posture.Policy, reason string) {
+func (a *agent) checkOnce(ctx context.Context, h *posture.Host, policies []*posture.Policy, reason string) (posture.Report, bool) {
 	rep := runChecks(ctx, h, policies, a.opts.runTimeout, a.opts.parallel)
 	if ctx.Err() != nil {
-		return // stopping: a run cut short must not replace the last report
+		return rep, false // stopping: a run cut short must not replace the last report
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(runReport{Reason: reason, Report: rep}); err != nil {
 		fmt.Fprintf(a.env.Stderr, "custodia-agent: encode report: %v\n", err)
-		return
+		return rep, false
 	}
 	line := buf.Bytes()
 	if a.stateDir != "" {
@@ -131,6 +239,7 @@ func (a *agent) checkOnce(ctx context.Context, h *posture.Host, policies []*post
 		}
 	}
 	_, _ = a.env.Stdout.Write(line)
+	return rep, true
 }
 
 // safeName turns a user name (DOMAIN\\user) into a file name.

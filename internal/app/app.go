@@ -97,7 +97,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 	mods := &modules{
 		api: api.Deps{Store: o.Store, Logger: o.Logger, Identity: svc, Tokens: svc, Credentials: svc, Version: o.Version},
 	}
-	for _, init := range []func(context.Context, Options, *modules) error{a.initFleet, a.initIncidents, a.initIncidentResponse, a.initISMS, a.initISMSRisk, a.initDataProtection} {
+	for _, init := range []func(context.Context, Options, *modules) error{a.initFleet, a.initIncidentResponse, a.initIncidents, a.initISMS, a.initISMSRisk, a.initDataProtection} {
 		if err := init(ctx, o, mods); err != nil {
 			return nil, err
 		}

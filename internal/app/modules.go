@@ -5,6 +5,9 @@ import (
 	"io/fs"
 
 	"github.com/custodia/custodia/internal/api"
+	"github.com/custodia/custodia/internal/fleet"
+	"github.com/custodia/custodia/internal/incident/triage"
+	"github.com/custodia/custodia/internal/notify"
 	"github.com/custodia/custodia/internal/server"
 	"github.com/custodia/custodia/internal/web"
 )
@@ -35,8 +38,26 @@ type modules struct {
 }
 
 // moduleServices are the modules' services other modules use.
-type moduleServices struct{}
+type moduleServices struct {
+	// Mailer sends e-mail through the configured relay (--notify-smtp-addr);
+	// nil when none is configured.
+	Mailer notify.Mailer
+	// Publisher is the notification outbox (incident response module).
+	Publisher notify.Publisher
+	// Desk is the incident desk: it turns desk reports into incidents.
+	Desk *triage.Service
+	// ReportIntake receives the fleet's desk reports (set by connectModules).
+	FleetIntake func(fleet.ReportIntake)
+}
 
-// connectModules joins the modules that use one another's services (for
-// example: a desk report received by the fleet becomes an incident).
-func (a *App) connectModules(mods *modules) { _ = mods }
+// connectModules joins the modules that use one another's services: the
+// incident desk publishes to the notification outbox, and a desk report
+// received by the fleet becomes an incident.
+func (a *App) connectModules(mods *modules) {
+	if mods.svc.Desk != nil && mods.svc.Publisher != nil {
+		mods.svc.Desk.SetPublisher(mods.svc.Publisher)
+	}
+	if mods.svc.Desk != nil && mods.svc.FleetIntake != nil {
+		mods.svc.FleetIntake(mods.svc.Desk)
+	}
+}

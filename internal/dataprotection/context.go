@@ -20,26 +20,30 @@ const (
 	ctxPhoneStrict
 	ctxCardStrict
 	ctxDevice
+	ctxPhoneAfter
 	numCtx
 )
 
 // contextWords are folded (lower-case, unaccented) word prefixes; a
 // keyword matches where a word starts with it.
 var contextWords = [numCtx][]string{
-	ctxCard:        {"tarjeta", "card", "visa", "mastercard", "master card", "amex", "american express", "credito", "credit", "debito", "debit", "pan ", "pago", "payment", "pagar", "cobr", "numero largo", "long number"},
-	ctxCVV:         {"cvv", "cvc", "cv2", "codigo de seguridad", "cod. seguridad", "security code", "card verification", "verification code", "tres digitos", "three digits", "3 digitos", "3 digits", "tres numeros", "three numbers", "digitos de atras", "numeros de atras", "back of the card", "detras de la tarjeta", "reverso", "dorso"},
-	ctxExpiry:      {"caducidad", "caduca", "vencimiento", "vence", "expir", "exp.", "exp ", "valid thru", "valid through", "valid until", "good thru", "validez", "fecha de la tarjeta", "mm/aa", "mm/yy"},
-	ctxDOB:         {"nacimiento", "naci ", "nacio", "nacida", "nacido", "born", "birth", "dob", "d.o.b", "f. nac", "fecha nac", "f.nac", "cumpleanos", "birthday"},
-	ctxPassport:    {"pasaporte", "passport", "pass no", "n. pasaporte"},
-	ctxPlate:       {"matricula", "plate", "coche", "vehiculo", "vehicle", "registration", "placa", "licence plate", "license plate"},
-	ctxPostal:      {"codigo postal", "cod. postal", "cp ", "cp:", "c.p", "postal", "zip", "calle ", "c/", "avenida", "avda", "av.", "plaza", "pza", "paseo", "direccion", "domicilio", "vivo en", "address", "street", "piso", "portal", "localidad", "provincia"},
-	ctxNSS:         {"seguridad social", "nss", "n.s.s", "afiliacion", "naf", "social security number"},
-	ctxSSN:         {"ssn", "social security", "seguro social", "ss#", "ss #"},
-	ctxPhone:       {"telefono", "tlf", "tfno", "tel", "movil", "phone", "llam", "call", "contacto", "contact", "whatsapp", "mobile", "cell", "fax", "numero de contacto"},
-	ctxNINO:        {"national insurance", "nino", "ni number", "ni no"},
-	ctxCardStrict:  {"tarjeta", "card", "cc ", "visa", "mastercard", "amex", "credito", "credit", "debito", "debit"},
-	ctxDevice:      {"imei", "serial", "numero de serie", "n/s", "s/n", "meid", "iccid", "sim"},
-	ctxPhoneStrict: {"telefono", "tlf", "tfno", "tel:", "tel.", "tel ", "movil", "phone", "mobile", "cell", "fax", "whatsapp", "call me", "llamame", "llamar al", "call on", "reach me", "contact number", "numero de contacto", "desk", "office"},
+	ctxCard:       {"tarjeta", "card", "visa", "mastercard", "master card", "amex", "american express", "credito", "credit", "debito", "debit", "pan ", "pago", "payment", "pagar", "cobr", "numero largo", "long number"},
+	ctxCVV:        {"cvv", "cvc", "cv2", "codigo de seguridad", "cod. seguridad", "security code", "card verification", "verification code", "tres digitos", "three digits", "3 digitos", "3 digits", "tres numeros", "three numbers", "digitos de atras", "numeros de atras", "back of the card", "detras de la tarjeta", "reverso", "dorso"},
+	ctxExpiry:     {"caducidad", "caduca", "vencimiento", "vence", "expir", "exp.", "exp ", "valid thru", "valid through", "valid until", "good thru", "validez", "fecha de la tarjeta", "mm/aa", "mm/yy"},
+	ctxDOB:        {"nacimiento", "naci ", "nacio", "nacida", "nacido", "born", "birth", "dob", "d.o.b", "f. nac", "fecha nac", "f.nac", "cumpleanos", "birthday"},
+	ctxPassport:   {"pasaporte", "passport", "pass no", "n. pasaporte"},
+	ctxPlate:      {"matricula", "plate", "coche", "vehiculo", "vehicle", "registration", "placa", "licence plate", "license plate"},
+	ctxPostal:     {"codigo postal", "cod. postal", "cp ", "cp:", "c.p", "postal", "zip", "calle ", "c/", "avenida", "avda", "av.", "plaza", "pza", "paseo", "direccion", "domicilio", "vivo en", "address", "street", "piso", "portal", "localidad", "provincia"},
+	ctxNSS:        {"seguridad social", "nss", "n.s.s", "afiliacion", "naf", "social security number"},
+	ctxSSN:        {"ssn", "social security", "seguro social", "ss#", "ss #"},
+	ctxPhone:      {"telefono", "tlf", "tfno", "tel", "movil", "phone", "llam", "call", "contacto", "contact", "whatsapp", "mobile", "cell", "fax", "numero de contacto"},
+	ctxNINO:       {"national insurance", "nino", "ni number", "ni no"},
+	ctxCardStrict: {"tarjeta", "card", "cc ", "visa", "mastercard", "amex", "credito", "credit", "debito", "debit"},
+	ctxDevice:     {"imei", "serial", "numero de serie", "n/s", "s/n", "meid", "iccid", "sim"},
+	// ctxPhoneAfter are the labels written right after a phone number in
+	// signatures and contact cards ("082 490 1693-Office", "… fax").
+	ctxPhoneAfter:  {"office", "fax", "mobile", "desk", "home", "work", "cell", "movil", "oficina"},
+	ctxPhoneStrict: {"telefono", "tlf", "tfno", "tel:", "tel.", "tel ", "movil", "phone", "mobile", "cell", "fax", "whatsapp", "call me", "llamame", "llamar al", "call on", "reach me", "contact number", "numero de contacto", "desk", "office", "messages to", "answering at", "registered"},
 }
 
 // ctxCache is the window of one number run in which context keywords
@@ -127,16 +131,30 @@ func (st *scanState) lineStartIdx(pos int) int {
 	if pos >= st.lineLo && pos < st.lineHi {
 		return st.lineLo
 	}
-	// The last line break before pos.
-	lo, hi := 0, len(st.nl)
-	for lo < hi {
-		m := (lo + hi) / 2
-		if int(st.nl[m]) < pos {
-			lo = m + 1
-		} else {
-			hi = m
+	// The last line break before pos: the scan moves forward, so look at
+	// the next few lines before searching.
+	lo := -1
+	if pos >= st.lineHi && st.lineHi > 0 {
+		for k := st.lineK; k < len(st.nl) && k < st.lineK+4; k++ {
+			if int(st.nl[k]) >= pos {
+				lo = k
+				break
+			}
 		}
 	}
+	if lo < 0 {
+		l, h := 0, len(st.nl)
+		for l < h {
+			m := int(uint(l+h) >> 1)
+			if int(st.nl[m]) < pos {
+				l = m + 1
+			} else {
+				h = m
+			}
+		}
+		lo = l
+	}
+	st.lineK = lo
 	st.lineLo, st.lineHi = 0, len(st.text)
 	if lo > 0 {
 		st.lineLo = int(st.nl[lo-1]) + 1

@@ -1,6 +1,13 @@
 package dataprotection
 
 import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/base64"
+	"io"
+	"mime"
+	"mime/quotedprintable"
 	"path/filepath"
 	"strings"
 	"unicode/utf8"
@@ -386,4 +393,451 @@ func sniffDelim(rec []byte) byte {
 		}
 	}
 	return best
+}
+
+// An e-mail message (.eml) is scanned part by part: headers and parts
+// without a transfer encoding as they are, base64 and quoted-printable text
+// parts decoded (and re-encoded the same way when redacted), multipart
+// bodies and attached messages (message/rfc822) part by part, nested up to
+// emlMaxDepth. Attachments that are not text (images, PDFs, archives…) are
+// skipped with a warning. Findings in a decoded part are reported with the
+// offsets of the encoded bytes that hold them (for base64, whole 4-character
+// groups). A message over maxJSONDoc bytes is scanned as text.
+
+const emlMaxDepth = 10
+
+// emlPart is a span of the message: raw text (enc "") or a transfer-encoded
+// body (enc "base64" or "quoted-printable") with its decoding.
+type emlPart struct {
+	start, end int    // the span in the message
+	enc        string // "", "base64", "quoted-printable"
+	dec        []byte // the decoded body (enc != "")
+	from, to   []int32
+	crlf       bool // the encoded body's lines end in CRLF
+}
+
+// emlParts splits msg into spans: every byte of msg is in exactly one span
+// or in a skipped attachment, in order.
+func emlParts(msg []byte, warn func(string)) []emlPart {
+	var parts []emlPart
+	var walk func(start, end, depth int)
+	raw := func(start, end int) {
+		if end <= start {
+			return
+		}
+		if n := len(parts); n > 0 && parts[n-1].enc == "" && parts[n-1].end == start {
+			parts[n-1].end = end
+			return
+		}
+		parts = append(parts, emlPart{start: start, end: end})
+	}
+	walk = func(start, end, depth int) {
+		hdrEnd, bodyStart := emlHeaderEnd(msg, start, end)
+		header := msg[start:hdrEnd]
+		ctype, params := emlContentType(header)
+		cte := strings.ToLower(emlHeader(header, "content-transfer-encoding"))
+		if depth >= emlMaxDepth {
+			warn("message nested too deep: the rest is scanned as text")
+			raw(start, end)
+			return
+		}
+		raw(start, bodyStart)
+		switch {
+		case strings.HasPrefix(ctype, "multipart/") && params["boundary"] != "":
+			emlMultipart(msg, bodyStart, end, params["boundary"], depth, raw, walk)
+		case ctype == "message/rfc822" && cte != "base64" && cte != "quoted-printable":
+			walk(bodyStart, end, depth+1)
+		case !emlTextual(ctype):
+			if cte == "base64" || cte == "quoted-printable" {
+				warn("attachment of type " + ctype + " skipped")
+				parts = append(parts, emlPart{start: bodyStart, end: end, enc: "skip"})
+				return
+			}
+			raw(bodyStart, end)
+		case cte == "base64" || cte == "quoted-printable":
+			p := emlPart{start: bodyStart, end: end, enc: cte, crlf: bytes.Contains(msg[bodyStart:end], []byte("\r\n"))}
+			if cte == "base64" {
+				p.dec, p.from, p.to = decodeBase64Pos(msg[bodyStart:end], bodyStart)
+			} else {
+				p.dec, p.from, p.to = decodeQPPos(msg[bodyStart:end], bodyStart)
+			}
+			parts = append(parts, p)
+		default:
+			raw(bodyStart, end)
+		}
+	}
+	walk(0, len(msg), 0)
+	return parts
+}
+
+// emlTextual reports whether a part of content type ct is scanned.
+func emlTextual(ct string) bool {
+	switch {
+	case ct == "", strings.HasPrefix(ct, "text/"), strings.HasPrefix(ct, "message/"):
+		return true
+	case ct == "application/json", ct == "application/csv", ct == "application/xml", ct == "application/x-ndjson":
+		return true
+	}
+	return false
+}
+
+// emlHeaderEnd returns the end of the header block starting at start and
+// where the body starts (after the blank line); a message without a blank
+// line is all header.
+func emlHeaderEnd(msg []byte, start, end int) (hdrEnd, bodyStart int) {
+	i := start
+	for i < end {
+		nl := bytes.IndexByte(msg[i:end], '\n')
+		if nl < 0 {
+			return end, end
+		}
+		line := msg[i : i+nl]
+		if len(line) == 0 || (len(line) == 1 && line[0] == '\r') {
+			return i, i + nl + 1
+		}
+		i += nl + 1
+	}
+	return end, end
+}
+
+// emlHeader returns the unfolded value of the first header called name.
+func emlHeader(header []byte, name string) string {
+	lines := strings.Split(strings.ReplaceAll(string(header), "\r\n", "\n"), "\n")
+	for i := 0; i < len(lines); i++ {
+		k, v, ok := strings.Cut(lines[i], ":")
+		if !ok || !strings.EqualFold(strings.TrimSpace(k), name) {
+			continue
+		}
+		for i+1 < len(lines) && len(lines[i+1]) > 0 && (lines[i+1][0] == ' ' || lines[i+1][0] == '\t') {
+			i++
+			v += " " + strings.TrimSpace(lines[i])
+		}
+		return strings.TrimSpace(v)
+	}
+	return ""
+}
+
+// emlContentType returns the lower-cased media type and the parameters of
+// the Content-Type header (text/plain when absent or unreadable).
+func emlContentType(header []byte) (string, map[string]string) {
+	v := emlHeader(header, "content-type")
+	if v == "" {
+		return "text/plain", nil
+	}
+	mt, params, err := mime.ParseMediaType(v)
+	if err != nil {
+		// A broken header: take the media type and look for a boundary by hand.
+		mt = strings.ToLower(strings.TrimSpace(strings.SplitN(v, ";", 2)[0]))
+		params = map[string]string{}
+		if i := strings.Index(asciiLower(v), "boundary="); i >= 0 {
+			b := strings.Trim(strings.TrimSpace(strings.SplitN(v[i+9:], ";", 2)[0]), `"`)
+			params["boundary"] = b
+		}
+	}
+	return mt, params
+}
+
+// emlMultipart walks the parts of a multipart body between the boundary
+// lines; the preamble, boundary lines and epilogue are raw text.
+func emlMultipart(msg []byte, start, end int, boundary string, depth int, raw func(int, int), walk func(int, int, int)) {
+	delim := []byte("--" + boundary)
+	partStart := -1
+	i := start
+	for i < end {
+		nl := bytes.IndexByte(msg[i:end], '\n')
+		lineEnd := end
+		if nl >= 0 {
+			lineEnd = i + nl + 1
+		}
+		line := bytes.TrimRight(msg[i:lineEnd], "\r\n \t")
+		if bytes.HasPrefix(line, delim) {
+			rest := line[len(delim):]
+			if len(rest) == 0 || bytes.Equal(rest, []byte("--")) {
+				if partStart >= 0 {
+					// The line break before the boundary belongs to the boundary.
+					pe := i
+					if pe > partStart && msg[pe-1] == '\n' {
+						pe--
+						if pe > partStart && msg[pe-1] == '\r' {
+							pe--
+						}
+					}
+					walk(partStart, pe, depth+1)
+					raw(pe, lineEnd)
+				} else {
+					raw(start, lineEnd)
+				}
+				if len(rest) == 2 { // the closing boundary: the epilogue is text
+					raw(lineEnd, end)
+					return
+				}
+				partStart = lineEnd
+			}
+		}
+		i = lineEnd
+	}
+	if partStart >= 0 {
+		walk(partStart, end, depth+1) // unterminated: the last part runs to the end
+	} else {
+		raw(start, end)
+	}
+}
+
+// decodeBase64Pos decodes a base64 body, ignoring characters outside the
+// alphabet, and maps each decoded byte to the raw span of its 4-character
+// group (offsets from base).
+func decodeBase64Pos(b []byte, base int) (dec []byte, from, to []int32) {
+	var quad [4]byte
+	var qpos [4]int
+	n := 0
+	for i, c := range b {
+		v := base64Value(c)
+		if v < 0 {
+			if c == '=' {
+				break
+			}
+			continue
+		}
+		quad[n], qpos[n] = byte(v), i
+		n++
+		if n == 4 {
+			dec = append(dec, quad[0]<<2|quad[1]>>4, quad[1]<<4|quad[2]>>2, quad[2]<<6|quad[3])
+			for k := 0; k < 3; k++ {
+				from, to = append(from, int32(base+qpos[0])), append(to, int32(base+qpos[3]+1))
+			}
+			n = 0
+		}
+	}
+	// A last group of 2 or 3 characters (padding or none).
+	if n >= 2 {
+		dec = append(dec, quad[0]<<2|quad[1]>>4)
+		from, to = append(from, int32(base+qpos[0])), append(to, int32(base+qpos[n-1]+1))
+		if n == 3 {
+			dec = append(dec, quad[1]<<4|quad[2]>>2)
+			from, to = append(from, int32(base+qpos[0])), append(to, int32(base+qpos[n-1]+1))
+		}
+	}
+	return dec, from, to
+}
+
+func base64Value(c byte) int {
+	switch {
+	case c >= 'A' && c <= 'Z':
+		return int(c - 'A')
+	case c >= 'a' && c <= 'z':
+		return int(c-'a') + 26
+	case c >= '0' && c <= '9':
+		return int(c-'0') + 52
+	case c == '+' || c == '-':
+		return 62
+	case c == '/' || c == '_':
+		return 63
+	}
+	return -1
+}
+
+// decodeQPPos decodes a quoted-printable body (RFC 2045: =XX escapes, soft
+// line breaks "=\n"), leniently (a bad escape is kept as it is), mapping
+// each decoded byte to its raw span.
+func decodeQPPos(b []byte, base int) (dec []byte, from, to []int32) {
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c == '=' {
+			if i+1 < len(b) && b[i+1] == '\n' {
+				i += 2
+				continue
+			}
+			if i+2 < len(b) && b[i+1] == '\r' && b[i+2] == '\n' {
+				i += 3
+				continue
+			}
+			if i+2 < len(b) {
+				if h, ok := hex4(append([]byte("00"), b[i+1:i+3]...)); ok {
+					dec = append(dec, byte(h))
+					from, to = append(from, int32(base+i)), append(to, int32(base+i+3))
+					i += 3
+					continue
+				}
+			}
+		}
+		dec = append(dec, c)
+		from, to = append(from, int32(base+i)), append(to, int32(base+i+1))
+		i++
+	}
+	return dec, from, to
+}
+
+// readEML reads a whole message, or reports that it is too big for it.
+func readEML(r io.Reader) (msg []byte, rest io.Reader, err error) {
+	msg, err = io.ReadAll(io.LimitReader(r, maxJSONDoc+1))
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(msg) > maxJSONDoc {
+		return nil, io.MultiReader(bytes.NewReader(msg), r), nil
+	}
+	return msg, nil, nil
+}
+
+// ScanEML scans an e-mail message read from r, decoding its base64 and
+// quoted-printable text parts (see emlParts). fn gets each finding with
+// offsets into the message and the (decoded) value.
+func (s *Scanner) ScanEML(ctx context.Context, r io.Reader, fn func(f Finding, value []byte) error) (*Report, error) {
+	msg, rest, err := readEML(r)
+	if err != nil {
+		return nil, err
+	}
+	if rest != nil {
+		rep, err := s.ScanStream(ctx, rest, FormatText, fn)
+		if rep != nil {
+			rep.warn("message over %d MiB: scanned as text", maxJSONDoc>>20)
+		}
+		return rep, err
+	}
+	rep := &Report{Bytes: int64(len(msg)), Counts: map[Entity]int{}}
+	for _, p := range emlParts(msg, func(w string) { rep.warn("%s", w) }) {
+		if err := ctx.Err(); err != nil {
+			return rep, err
+		}
+		switch p.enc {
+		case "skip":
+			continue
+		case "":
+			text := msg[p.start:p.end]
+			for _, f := range s.Scan(text) {
+				v := text[f.Start:f.End]
+				f.Start += p.start
+				f.End += p.start
+				rep.Counts[f.Entity]++
+				if err := fn(f, v); err != nil {
+					return rep, err
+				}
+			}
+		default:
+			for _, f := range s.Scan(p.dec) {
+				v := p.dec[f.Start:f.End]
+				f.Start, f.End = int(p.from[f.Start]), int(p.to[f.End-1])
+				rep.Counts[f.Entity]++
+				if err := fn(f, v); err != nil {
+					return rep, err
+				}
+			}
+		}
+	}
+	return rep, nil
+}
+
+// RedactEML copies the message read from r to w with every finding
+// replaced by op's output; a base64 or quoted-printable part is decoded,
+// redacted and encoded again the same way (base64 in 76-character lines).
+// On error the output is incomplete.
+func (s *Scanner) RedactEML(ctx context.Context, r io.Reader, w io.Writer, op *Operator) (*Report, error) {
+	msg, rest, err := readEML(r)
+	if err != nil {
+		return nil, err
+	}
+	if rest != nil {
+		rep, err := s.RedactStream(ctx, rest, w, FormatText, op)
+		if rep != nil {
+			rep.warn("message over %d MiB: redacted as text", maxJSONDoc>>20)
+		}
+		return rep, err
+	}
+	rep := &Report{Bytes: int64(len(msg)), Counts: map[Entity]int{}}
+	bw := bufio.NewWriterSize(w, 256<<10)
+	pos := 0
+	for _, p := range emlParts(msg, func(w string) { rep.warn("%s", w) }) {
+		if err := ctx.Err(); err != nil {
+			return rep, err
+		}
+		if p.start > pos {
+			bw.Write(msg[pos:p.start])
+		}
+		pos = p.end
+		var src []byte
+		switch p.enc {
+		case "skip":
+			bw.Write(msg[p.start:p.end])
+			continue
+		case "":
+			src = msg[p.start:p.end]
+		default:
+			src = p.dec
+		}
+		fs := s.Scan(src)
+		for _, f := range fs {
+			rep.Counts[f.Entity]++
+		}
+		out, err := op.RedactBytes(src, fs)
+		if err != nil {
+			return rep, err
+		}
+		switch p.enc {
+		case "":
+			bw.Write(out)
+		case "base64":
+			bw.Write(encodeBase64Lines(out, msg[p.start:p.end], p.crlf))
+		case "quoted-printable":
+			bw.Write(encodeQP(out, msg[p.start:p.end], p.crlf))
+		}
+	}
+	if pos < len(msg) {
+		bw.Write(msg[pos:])
+	}
+	return rep, bw.Flush()
+}
+
+// trailingBreak returns the line breaks that end the raw body, kept after
+// the re-encoded one.
+func trailingBreak(raw []byte) []byte {
+	i := len(raw)
+	for i > 0 && (raw[i-1] == '\n' || raw[i-1] == '\r') {
+		i--
+	}
+	return raw[i:]
+}
+
+func encodeBase64Lines(dec, raw []byte, crlf bool) []byte {
+	enc := base64.StdEncoding.EncodeToString(dec)
+	eol := "\n"
+	if crlf {
+		eol = "\r\n"
+	}
+	var b bytes.Buffer
+	for len(enc) > 76 {
+		b.WriteString(enc[:76])
+		b.WriteString(eol)
+		enc = enc[76:]
+	}
+	b.WriteString(enc)
+	if tb := trailingBreak(raw); len(tb) > 0 {
+		b.Write(tb)
+	}
+	return b.Bytes()
+}
+
+func encodeQP(dec, raw []byte, crlf bool) []byte {
+	var b bytes.Buffer
+	qw := quotedprintable.NewWriter(&b)
+	qw.Binary = false
+	qw.Write(dec)
+	qw.Close()
+	out := b.Bytes()
+	if !crlf {
+		out = bytes.ReplaceAll(out, []byte("\r\n"), []byte("\n"))
+	}
+	// The writer ends without the body's final line break: keep the original one.
+	out = bytes.TrimRight(out, "\r\n")
+	return append(out, trailingBreak(raw)...)
+}
+
+// asciiLower lower-cases ASCII letters only, keeping every byte offset.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 32
+		}
+	}
+	return string(b)
 }

@@ -19,6 +19,9 @@ var fuzzSeeds = []string{
 	"\xff\xfe\x00 1234 5678 9012 3456 \xc3",
 	"seiscientos doce tres cuatro cinco doble seis",
 	"Me llamo Lucía Fernández, vivo en Calle Mayor 5, 28013 Madrid",
+	"Billing address: Olli Rantala\n  5120 Hämeenkatu 7\n Apt. 12\n TAMPERE\n\n Finland 33100",
+	"lives at the corner of 5 Elm Street and Oak Avenue. PSC 1234, Box 5678\nAPO AE 09876 P.O. Box 1",
+	"Name: Ilsabet K. Vorontsova\nA: hi\nB: yo\nC: hey\nflew to NORDHAUSEN; says Okafor. A, B, C and D",
 	strings.Repeat("9", 200),
 	strings.Repeat("uno ", 100),
 }

@@ -1,85 +1,134 @@
 package dataprotection
 
-import "sort"
+import "math/bits"
 
-// kwHit is a context keyword found at a byte offset.
-type kwHit struct {
-	pos  int32
-	mask uint32 // the ctxKind bits of the keywords starting there
+// The context keywords are found once per scan by walking a trie of the
+// folded keywords from the start of every word that could begin one: one
+// table lookup per byte, no string conversion, no allocation. A keyword
+// matches where a word starts with it (it may run on over the following
+// words: "codigo de seguridad").
+
+// kwTrie is the trie of the context keywords over folded bytes. Built
+// once, read-only.
+type kwTrie struct {
+	class [256]uint8   // folded byte → edge class (0: no keyword has it)
+	nc    int          // number of classes
+	next  []int32      // node*nc + class → child node (0: none)
+	mask  []uint32     // ctxKind bits of the keywords ending at the node
+	pair  [26][26]bool // the two first letters of some keyword
 }
 
-// kwBuckets groups the context keywords by their first two folded bytes,
-// so that a word is compared only with the few keywords it could start.
-// Built once, read-only.
-var kwBuckets = func() map[[2]byte][]kwEntry {
-	m := map[[2]byte][]kwEntry{}
+var keywordTrie = buildKeywordTrie()
+
+func buildKeywordTrie() *kwTrie {
+	t := &kwTrie{nc: 1}
+	for _, kws := range contextWords {
+		for _, kw := range kws {
+			for i := 0; i < len(kw); i++ {
+				if t.class[kw[i]] == 0 {
+					t.class[kw[i]] = uint8(t.nc)
+					t.nc++
+				}
+			}
+		}
+	}
+	t.next = make([]int32, t.nc) // the root
+	t.mask = make([]uint32, 1)
 	for kind, kws := range contextWords {
 		for _, kw := range kws {
-			if len(kw) < 2 {
+			// A keyword must open with two letters: it is looked up at the
+			// start of a word of two letters or more.
+			if len(kw) < 2 || !isLowerASCII(kw[0]) || !isLowerASCII(kw[1]) {
 				continue
 			}
-			k := [2]byte{kw[0], kw[1]}
-			m[k] = append(m[k], kwEntry{kw: kw, kind: ctxKind(kind)})
+			n := int32(0)
+			for i := 0; i < len(kw); i++ {
+				k := int(n)*t.nc + int(t.class[kw[i]])
+				if t.next[k] == 0 {
+					t.next[k] = int32(len(t.mask))
+					t.mask = append(t.mask, 0)
+					t.next = append(t.next, make([]int32, t.nc)...)
+				}
+				n = t.next[k]
+			}
+			t.mask[n] |= 1 << kind
+			t.pair[kw[0]-'a'][kw[1]-'a'] = true
 		}
 	}
-	return m
-}()
-
-type kwEntry struct {
-	kw   string
-	kind ctxKind
+	return t
 }
 
-// kwByPrefix is kwBuckets as an array indexed by the two first letters.
-var kwByPrefix = func() (t [26][26][]kwEntry) {
-	for k, v := range kwBuckets {
-		if k[0] >= 'a' && k[0] <= 'z' && k[1] >= 'a' && k[1] <= 'z' {
-			t[k[0]-'a'][k[1]-'a'] = v
+func isLowerASCII(c byte) bool { return c >= 'a' && c <= 'z' }
+
+// foldC3 folds the second byte of a two-byte UTF-8 letter that starts with
+// 0xC3 as foldWord does (0 when foldWord keeps it as it is).
+var foldC3 = func() (t [256]byte) {
+	for n := 0x80; n < 0xC0; n++ {
+		f := foldWord(nil, []byte{0xC3, byte(n)})
+		if len(f) == 1 {
+			t[n] = f[0]
 		}
 	}
 	return t
 }()
 
-// kwFirst marks the bytes that start a context keyword, as a cheap filter.
-var kwFirst = func() (t [256]bool) {
-	for k := range kwBuckets {
-		t[k[0]] = true
-		t[k[0]-32] = true
+// match returns the ctxKind bits of the keywords text[p:] starts with.
+func (t *kwTrie) match(text []byte, p int) uint32 {
+	var mask uint32
+	n := int32(0)
+	for p < len(text) {
+		c := text[p]
+		switch {
+		case c >= 'A' && c <= 'Z':
+			c += 32
+			p++
+		case c == 0xC3:
+			if p+1 >= len(text) || foldC3[text[p+1]] == 0 {
+				return mask
+			}
+			c = foldC3[text[p+1]]
+			p += 2
+		default:
+			p++
+		}
+		cl := t.class[c]
+		if cl == 0 {
+			return mask
+		}
+		n = t.next[int(n)*t.nc+int(cl)]
+		if n == 0 {
+			return mask
+		}
+		mask |= t.mask[n]
 	}
-	return t
-}()
+	return mask
+}
 
 // buildKeywordIndex finds every context keyword in the text, once per
-// scan, in one pass over the tokens.
+// scan, in one pass over the tokens, and files its position under each of
+// its kinds.
 func (st *scanState) buildKeywordIndex() {
-	st.kw = st.kw[:0]
+	for k := range st.kwPos {
+		st.kwPos[k] = st.kwPos[k][:0]
+		st.kwCur[k] = 0
+	}
 	st.kwBuilt = true
 	text := st.text
+	kt := keywordTrie
 	for _, t := range st.toks {
-		if t.kind&tkAlpha == 0 || !kwFirst[text[t.start]] || t.end-t.start < 2 {
+		// A keyword starts at a word whose first byte is an ASCII letter.
+		if t.kind&tkAlpha == 0 || byteClass[text[t.start]] != 2 || t.end-t.start < 2 {
 			continue
 		}
-		a, b := text[t.start]|0x20, text[t.start+1]
-		if b == 0xC3 {
-			st.fold = foldWord(st.fold[:0], text[t.start+1:min(int(t.end), int(t.start)+3)])
-			if len(st.fold) == 0 {
-				continue
-			}
-			b = st.fold[0]
-		}
-		b |= 0x20
-		if a < 'a' || a > 'z' || b < 'a' || b > 'z' || kwByPrefix[a-'a'][b-'a'] == nil {
+		// Most words share their two first letters with no keyword.
+		if a, b := text[t.start]|0x20, text[t.start+1]|0x20; b >= 'a' && b <= 'z' && !kt.pair[a-'a'][b-'a'] {
 			continue
 		}
-		bucket := kwByPrefix[a-'a'][b-'a']
-		var mask uint32
-		for _, e := range bucket {
-			if foldedHasPrefix(text[t.start:], e.kw) {
-				mask |= 1 << e.kind
-			}
-		}
-		if mask != 0 {
-			st.kw = append(st.kw, kwHit{pos: t.start, mask: mask})
+		mask := kt.match(text, int(t.start))
+		for mask != 0 {
+			k := ctxKind(bits.TrailingZeros32(mask))
+			mask &= mask - 1
+			st.kwPos[k] = append(st.kwPos[k], t.start)
 		}
 	}
 }
@@ -89,44 +138,34 @@ func (st *scanState) ctxIn(from, to int, kind ctxKind) bool {
 	if !st.kwBuilt {
 		st.buildKeywordIndex()
 	}
-	kw := st.kw
-	i := sort.Search(len(kw), func(i int) bool { return int(kw[i].pos) >= from })
-	bit := uint32(1) << kind
-	for ; i < len(kw) && int(kw[i].pos) < to; i++ {
-		if kw[i].mask&bit != 0 {
-			return true
-		}
+	pos := st.kwPos[kind]
+	// Queries mostly move forward: start from where the last one of this
+	// kind ended and step ahead a few keywords before searching.
+	lo := int(st.kwCur[kind])
+	if lo > len(pos) || lo > 0 && int(pos[lo-1]) >= from {
+		lo = 0
 	}
-	return false
+	for k := 0; lo < len(pos) && int(pos[lo]) < from; k++ {
+		if k == 4 {
+			lo = st.searchKw(pos, lo, from)
+			break
+		}
+		lo++
+	}
+	st.kwCur[kind] = int32(lo)
+	return lo < len(pos) && int(pos[lo]) < to
 }
 
-// foldedHasPrefix reports whether text, folded as foldWord does, starts
-// with kw. It folds on the fly and stops at the first difference.
-func foldedHasPrefix(text []byte, kw string) bool {
-	i := 0
-	for k := 0; k < len(kw); k++ {
-		if i >= len(text) {
-			return false
-		}
-		c := text[i]
-		switch {
-		case c >= 'A' && c <= 'Z':
-			c += 32
-			i++
-		case c == 0xC3 && i+1 < len(text):
-			var buf [2]byte
-			f := foldWord(buf[:0], text[i:i+2])
-			if len(f) != 1 {
-				return false
-			}
-			c = f[0]
-			i += 2
-		default:
-			i++
-		}
-		if c != kw[k] {
-			return false
+// searchKw returns the first index from lo on whose position is >= from.
+func (st *scanState) searchKw(pos []int32, lo, from int) int {
+	hi := len(pos)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if int(pos[m]) < from {
+			lo = m + 1
+		} else {
+			hi = m
 		}
 	}
-	return true
+	return lo
 }

@@ -33,6 +33,7 @@ const (
 // nameLists holds the folded words of the embedded lists.
 type nameLists struct {
 	words  map[string]uint16
+	table  *wordTable      // words, for lookups without allocation
 	places map[string]bool // folded multi-word place names
 	maxPl  int             // most words in a place name
 }
@@ -75,6 +76,9 @@ var loadNameLists = sync.OnceValue(func() *nameLists {
 	for _, w := range strings.Fields("street st avenue ave road rd lane ln boulevard blvd drive dr way court ct place pl square squares sq terrace crescent close gardens park parkway highway hwy row hill str") {
 		nl.words[w] |= nlSuffix
 	}
+	for _, w := range strings.Fields(streetSuffixWords) {
+		nl.words[w] |= nlSuffix
+	}
 	for _, w := range strings.Fields("apt apartment suite flat unit piso puerta planta") {
 		nl.words[w] |= nlUnit
 	}
@@ -84,6 +88,7 @@ var loadNameLists = sync.OnceValue(func() *nameLists {
 	for _, w := range strings.Fields("sr sra srta mr mrs ms miss dr dra don dona senor senora") {
 		nl.words[w] |= nlHonorific
 	}
+	nl.table = newWordTable(nl.words)
 	return nl
 })
 
@@ -97,8 +102,9 @@ january february march april may june july august september october november dec
 inc ltd llc sa sl corp company bank banco street calle avenue avenida road`
 
 func (st *scanState) wordFlags(i int) uint16 {
-	st.fold = foldWord(st.fold[:0], st.tokText(i))
-	return st.s.names.words[string(st.fold)]
+	var h uint32
+	st.fold, h = foldHash(st.fold[:0], st.tokText(i))
+	return st.s.names.table.get(st.fold, h)
 }
 
 // capitalized reports whether token i starts with an upper-case letter
@@ -134,13 +140,24 @@ func (st *scanState) scanNames() {
 	toks := st.toks
 	if doPerson {
 		st.speakerNames()
+		st.signatureName()
 	}
 	if doLoc {
-		defer st.mergeAddressBlocks(len(st.found))
+		from := len(st.found)
+		defer func() {
+			st.mergeAddressBlocks(from)
+			st.yieldToOthers(from)
+		}()
 	}
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
 		if t.kind&tkDigits != 0 {
+			if doLoc && t.end-t.start <= 6 && i+2 < len(toks) && st.text[t.end] == ' ' && (toks[i+1].kind&tkDigits != 0 || st.nameLike(i+1)) && st.blankGap(i) {
+				if j := st.numberStreetNumber(i); j > i {
+					i = j - 1
+					continue
+				}
+			}
 			if doLoc && t.end-t.start <= 5 && i+2 < len(toks) && st.nameGap(i) && st.capitalized(i+1) {
 				if j := st.streetNumberFirst(i); j > i {
 					i = j - 1
@@ -150,6 +167,28 @@ func (st *scanState) scanNames() {
 		}
 		if t.kind&tkAlpha == 0 || t.kind&tkHasDigit != 0 {
 			continue
+		}
+		if doLoc && i+1 < len(toks) {
+			if place, address := st.cueAt(i); address || place || t.end-t.start == 5 && st.whereLabel(i) {
+				if address {
+					if j := st.addressAfterCue(i); j > i {
+						i = j - 1
+						continue
+					}
+				}
+				if place || st.whereLabel(i) {
+					if j := st.placeAfterCue(i); j > i {
+						i = j - 1
+						continue
+					}
+				}
+			}
+		}
+		if doLoc && t.end-t.start <= 5 && t.kind&tkUpper != 0 {
+			if j := st.postalBox(i); j > i {
+				i = j - 1
+				continue
+			}
 		}
 		capital := st.capitalized(i)
 		if capital && doLoc && i+1 < len(toks) && toks[i+1].kind&tkDigits != 0 && st.nameGap(i) && toks[i+1].end-toks[i+1].start <= 4 {
@@ -163,11 +202,21 @@ func (st *scanState) scanNames() {
 		if !capital && !introWord(st.text[t.start:t.end]) {
 			continue
 		}
+		if capital && doPerson && i+2 < len(toks) {
+			if g := st.gapAfter(i); len(g) == 2 && g[0] == ',' && g[1] == ' ' {
+				if j := st.nameSequence(i); j > i {
+					i = j - 1
+					continue
+				}
+			}
+		}
 		fl := st.wordFlags(i)
 		if fl == 0 {
 			if capital && doPerson {
 				if j := st.titleCaseName(i); j > i {
 					i = j - 1
+				} else if st.singleName(i) {
+					st.add(Person, int(t.start), int(t.end), 0.5, "name-context")
 				}
 			}
 			continue
@@ -218,6 +267,11 @@ func (st *scanState) scanNames() {
 				continue
 			}
 		}
+		if fl&nlFirst == 0 && fl&nlStop == 0 && fl&nlLast != 0 && doPerson && st.singleName(i) {
+			// A known surname alone, in a person's context.
+			st.add(Person, int(t.start), int(t.end), 0.6, "surname-context")
+			continue
+		}
 		if fl&nlFirst != 0 && fl&nlStop == 0 && doPerson {
 			j := st.extendName(i + 1)
 			score := 0.55
@@ -238,6 +292,8 @@ func (st *scanState) speakerNames() {
 	toks := st.toks
 	ti := 0
 	var labels [][2]int
+	var lastLabel []byte
+	lastIsName := false
 	defer func() {
 		// A name is a speaker when it speaks at least twice: form fields
 		// ("Phone:", "Address:") appear once.
@@ -248,8 +304,11 @@ func (st *scanState) speakerNames() {
 		for _, l := range labels {
 			seen[string(text[l[0]:l[1]])]++
 		}
+		// Three speakers or more in turn: a dialogue, where every label
+		// is a name even when it speaks once.
+		dialogue := len(seen) >= 3
 		for _, l := range labels {
-			if seen[string(text[l[0]:l[1]])] >= 2 {
+			if dialogue || seen[string(text[l[0]:l[1]])] >= 2 {
 				st.add(Person, l[0], l[1], 0.6, "speaker-label")
 			}
 		}
@@ -271,22 +330,22 @@ func (st *scanState) speakerNames() {
 			ti++
 		}
 		if ti < len(toks) && int(toks[ti].start) == p && int(toks[ti].end) < len(text) && text[toks[ti].end] == ':' && st.capitalized(ti) {
-			if fl := st.wordFlags(ti); fl&(nlStop|nlPlace|nlStreet) == 0 && !roleWord(st.fold) {
+			// Transcripts repeat the same few labels: decide each once.
+			label := text[p:toks[ti].end]
+			if string(label) != string(lastLabel) {
+				fl := st.wordFlags(ti)
+				lastLabel, lastIsName = label, fl&(nlStop|nlPlace|nlStreet) == 0 && !roleWord(st.fold)
+			}
+			if lastIsName {
 				labels = append(labels, [2]int{p, int(toks[ti].end)})
 			}
 		}
 		st.mailHeaderName(ls)
-		nl := -1
-		for k := p; k < len(text); k++ {
-			if text[k] == '\n' {
-				nl = k
-				break
-			}
-		}
+		nl := bytes.IndexByte(text[p:], '\n')
 		if nl < 0 {
 			break
 		}
-		ls = nl + 1
+		ls = p + nl + 1
 	}
 }
 
@@ -294,7 +353,11 @@ func roleWord(w []byte) bool {
 	switch string(w) {
 	case "agente", "agent", "cliente", "customer", "client", "caller", "operador", "operator", "bot", "sistema", "system",
 		"asesor", "advisor", "usuario", "user", "speaker", "note", "nota", "from", "to", "subject", "cc", "date", "re", "fwd",
-		"asunto", "para", "de", "fecha", "http", "https", "tel", "email", "mail", "iban", "dni", "nif", "nie", "cvv":
+		"asunto", "para", "de", "fecha", "http", "https", "tel", "email", "mail", "iban", "dni", "nif", "nie", "cvv",
+		"name", "phone", "address", "website", "web", "mobile", "fax", "office", "when", "where", "company", "title", "position",
+		"account", "card", "amount", "total", "order", "ref", "reference", "status", "priority", "ticket", "answer", "question",
+		"personal", "info", "nombre", "telefono", "direccion", "correo", "movil", "cuenta", "tarjeta", "importe", "pedido",
+		"estado", "summary", "resumen", "notes", "comment", "comments", "result", "reason", "motivo", "q", "a", "id", "ip", "url":
 		return true
 	}
 	return false
@@ -305,7 +368,7 @@ func roleWord(w []byte) bool {
 func (st *scanState) extendName(j int) int {
 	for n := 0; n < 3 && j < len(st.toks) && st.nameGap(j-1) && st.capitalized(j); n++ {
 		fl := st.wordFlags(j)
-		if fl&(nlStop|nlPlace|nlStreet) != 0 && fl&(nlLast|nlFirst) == 0 {
+		if fl&(nlStop|nlPlace|nlStreet|nlSuffix) != 0 && fl&(nlLast|nlFirst) == 0 {
 			break
 		}
 		j++
@@ -328,7 +391,10 @@ func (st *scanState) personAfterIntro(i int) int {
 	j := i + 1
 	switch w {
 	case "name", "nombre":
-		// "name is", "nombre es"
+		// "name is", "nombre es", and the answer after "name?".
+		if g := st.gapAfter(i); len(g) == 2 && g[0] == '?' && g[1] == ' ' {
+			break
+		}
 		if j+1 >= len(toks) || !st.nameGap(i) {
 			return i
 		}
@@ -351,7 +417,8 @@ func (st *scanState) personAfterIntro(i int) int {
 	if j >= len(toks) {
 		return i
 	}
-	if g := st.gapAfter(j - 1); !(len(g) == 1 && g[0] == ' ' || len(g) == 2 && g[0] == '.' && g[1] == ' ' && w != "name" && w != "nombre") {
+	if g := st.gapAfter(j - 1); !(len(g) == 1 && g[0] == ' ' || len(g) == 2 && g[0] == '.' && g[1] == ' ' && w != "name" && w != "nombre" ||
+		len(g) == 2 && g[0] == '?' && g[1] == ' ' && (w == "name" || w == "nombre") && st.capitalized(j)) {
 		return i
 	}
 	// After "my name is" / "me llamo" / "mi nombre es" a name follows even
@@ -511,7 +578,8 @@ prize party republic kingdom united states union federation avenue street road d
 island islands north south east west northern southern eastern western central new old great little saint san santa
 mount fort port bay beach valley county state province city town village district region area orchestra associates
 investments markets capital transit act day tales pleasures love rights crossing coves pass parks route streets strasse
-straße but and or karma impulse band choir quartet trio fund bureau agency network`
+straße but and or karma impulse band choir quartet trio fund bureau agency network golf tennis yacht country sports
+football cricket rugby stadium arena airport`
 
 var orgWordSet = func() map[string]bool {
 	m := map[string]bool{}
@@ -529,18 +597,17 @@ func (st *scanState) titleCaseName(i int) int {
 	if i > 0 && st.nameGap(i-1) && st.capitalized(i-1) {
 		return i
 	}
-	// Not at the start of a sentence or a line: too many ordinary words
-	// are capitalised there.
+	// At the start of a sentence or a line too many ordinary words are
+	// capitalised: there the name needs a cue before it ("Name:", "said")
+	// or a verb after it ("… lives at", "… will be talking").
 	p := int(toks[i].start) - 1
-	for p >= 0 && st.text[p] == ' ' {
+	for p >= 0 && (st.text[p] == ' ' || st.text[p] == '\t') {
 		p--
 	}
-	if p < 0 || st.text[p] == '.' || st.text[p] == '\n' || st.text[p] == '!' || st.text[p] == '?' || st.text[p] == '"' || st.text[p] == ':' {
-		return i
-	}
+	atStart := p < 0 || st.text[p] == '.' || st.text[p] == '\n' || st.text[p] == '!' || st.text[p] == '?' || st.text[p] == '"' || st.text[p] == ':'
 	j := i
 	for j < len(toks) && j < i+3 {
-		if j > i && !st.nameGap(j-1) {
+		if j > i && !st.nameGap(j-1) && !st.initialGap(j-1) {
 			break
 		}
 		w := st.tokText(j)
@@ -567,8 +634,88 @@ func (st *scanState) titleCaseName(i int) int {
 		}
 		return j + 1
 	}
-	st.add(Person, int(toks[i].start), int(toks[j-1].end), 0.5, "title-case")
+	score := 0.5
+	if atStart {
+		if !st.personCueBefore(i) && !st.personVerbAfter(j) {
+			return i
+		}
+		score = 0.55
+	}
+	st.add(Person, int(toks[i].start), int(toks[j-1].end), score, "title-case")
 	return j
+}
+
+// initialGap reports whether token k is an initial followed by ". " (the
+// "D. " of "Faina D. Yefremova").
+func (st *scanState) initialGap(k int) bool {
+	t := st.toks[k]
+	if t.end-t.start != 1 || !isUpperASCII(st.text[t.start]) {
+		return false
+	}
+	g := st.gapAfter(k)
+	return len(g) == 2 && g[0] == '.' && g[1] == ' '
+}
+
+// personCueBefore reports whether the words before token i announce a
+// person: a "Name:" or "By:" label, "said", "assistant to", "Dear".
+func (st *scanState) personCueBefore(i int) bool {
+	if i == 0 {
+		return false
+	}
+	k := i - 1
+	g := st.gapAfter(k)
+	label := len(g) > 0 && g[0] == ':'
+	w := string(foldWord(st.fold[:0], st.tokText(k)))
+	switch w {
+	case "name", "user", "nombre", "contact", "contacto", "attn", "attention", "from", "de":
+		return label
+	case "said", "says", "dear", "estimado", "estimada", "thanks", "gracias", "hi", "hello", "hola", "hey", "called", "starring":
+		return !label
+	case "me":
+		return !label && k > 0 && string(foldWord(st.fold[:0], st.tokText(k-1))) == "call"
+	case "by":
+		if label {
+			return true // "Directed By: …"
+		}
+		if k == 0 {
+			return false
+		}
+		switch string(foldWord(st.fold[:0], st.tokText(k-1))) {
+		case "directed", "written", "sung", "produced", "arranged", "composed", "painted", "signed", "approved":
+			return true
+		}
+		return false
+	case "to", "at", "with":
+		if k == 0 || label {
+			return false
+		}
+		switch string(foldWord(st.fold[:0], st.tokText(k-1))) {
+		case "assistant", "speak", "talk", "talked", "spoke", "shouted", "married", "wrote", "sent", "gave", "given", "belongs", "replied":
+			return true
+		}
+	}
+	return false
+}
+
+// personVerbAfter reports whether token j, after a name, is a verb that
+// people are the subject of, or the name's possessive "'s".
+func (st *scanState) personVerbAfter(j int) bool {
+	if j >= len(st.toks) {
+		return false
+	}
+	g := st.gapAfter(j - 1)
+	if len(g) == 1 && (g[0] == '\'' || g[0] == ',') {
+		return g[0] == '\'' && string(st.tokText(j)) == "s"
+	}
+	if len(g) != 1 || g[0] != ' ' {
+		return false
+	}
+	switch string(foldWord(st.fold[:0], st.tokText(j))) {
+	case "lives", "lived", "will", "said", "says", "spent", "shouted", "was", "has", "had", "wrote", "asked", "told",
+		"works", "worked", "joined", "called", "went", "arrived", "flew", "grew", "moved", "is", "from", "vive", "dijo", "llamo":
+		return true
+	}
+	return false
 }
 
 // introWord is a cheap test for the lower-case words after which a name
@@ -589,6 +736,14 @@ func introWord(w []byte) bool {
 // "From: Ana García <ana@example.com>".
 func (st *scanState) mailHeaderName(ls int) {
 	text := st.text
+	if ls >= len(text) {
+		return
+	}
+	switch text[ls] | 0x20 {
+	case 'f', 'p', 'r', 't', 'c', 'd':
+	default:
+		return // no header this line could start
+	}
 	rest := text[ls:min(len(text), ls+200)]
 	var n int
 	switch {
@@ -675,7 +830,7 @@ func addressGap(g []byte) bool {
 	for i := 0; i < len(g); {
 		c := g[i]
 		switch {
-		case c == ' ' || c == ',' || c == '\n' || c == '.' || c == '\r' || c == '-':
+		case c == ' ' || c == ',' || c == '\n' || c == '.' || c == '\r' || c == '-' || c == '>':
 			i++
 		case isAlnumASCII(c) || c >= 0x80:
 			j := i
@@ -695,4 +850,143 @@ func addressGap(g []byte) bool {
 		}
 	}
 	return bytes.IndexByte(g, '\n') >= 0 || bytes.IndexByte(g, ',') >= 0 || len(g) <= 2
+}
+
+// nameSequence reports the names of an enumeration of single capitalised
+// words, "Gaetane, Hannah, Anthony and Derek", that starts at token i: at
+// least four words, none a common, place, street or organisation word,
+// the last after "and" or "y", and not after a preposition ("from
+// Hawkins, Richardson and Santana" is a firm). It returns the token after
+// the enumeration, or i.
+func (st *scanState) nameSequence(i int) int {
+	toks := st.toks
+	if i > 0 {
+		g := st.gapAfter(i - 1)
+		if len(g) > 0 && g[0] == ',' {
+			return i // not the first item
+		}
+		switch string(foldWord(st.fold[:0], st.tokText(i-1))) {
+		case "from", "at", "of", "with", "for", "by", "in", "to", "de", "en", "con", "para", "por":
+			return i
+		}
+	}
+	j := i
+	items, last := 0, false
+	for j < len(toks) && items < 12 {
+		if !st.capitalized(j) {
+			return i
+		}
+		fl := st.wordFlags(j)
+		if fl&(nlFirst|nlLast) == 0 && (fl&(nlStop|nlPlace|nlStreet|nlSuffix|nlUnit|nlIntro) != 0 || orgWordSet[string(st.fold)]) {
+			return i
+		}
+		if fl&nlPlace != 0 && fl&(nlFirst|nlLast) == 0 {
+			return i
+		}
+		items++
+		j++
+		if last || j >= len(toks) {
+			break
+		}
+		g := st.gapAfter(j - 1)
+		switch {
+		case string(g) == ", ":
+			if j+1 < len(toks) && (string(st.tokText(j)) == "and" || string(st.tokText(j)) == "y") && st.nameGap(j) {
+				j++
+				last = true
+			}
+		case string(g) == " " && (string(st.tokText(j)) == "and" || string(st.tokText(j)) == "y") && j+1 < len(toks) && st.nameGap(j):
+			j++
+			last = true
+		default:
+			return i
+		}
+	}
+	// Three surnames are as often a firm ("Clark, Romero and Hall"):
+	// take four or more.
+	if !last || items < 4 {
+		return i
+	}
+	for k := i; k < j; k++ {
+		if st.capitalized(k) {
+			st.add(Person, int(toks[k].start), int(toks[k].end), 0.5, "name-sequence")
+		}
+	}
+	return j
+}
+
+// singleName reports whether the capitalised word i, in no list, is a
+// person's name by its context: the subject of a verb only people are
+// the subject of at the start of a sentence ("Okafor shouted at…",
+// "Ilse lives on…"), after "said"/"says" or "shouted at", or one of a
+// pair of such words before "were" ("Okafor and Lindqvist were").
+func (st *scanState) singleName(i int) bool {
+	toks := st.toks
+	if st.wordFlags(i)&(nlStop|nlPlace|nlStreet|nlSuffix|nlUnit|nlIntro) != 0 || orgWordSet[string(st.fold)] {
+		return false
+	}
+	if i+1 < len(toks) && (i+1 == len(toks)-1 || !st.capitalized(i+1)) {
+		if g := st.gapAfter(i); len(g) == 1 && g[0] == ' ' {
+			switch string(foldWord(st.fold[:0], st.tokText(i+1))) {
+			case "shouted", "lives", "said", "says", "spent", "wrote", "asked", "told", "began", "replied", "smiled", "laughed", "whispered":
+				return true
+			case "and":
+				// "X and Y were": both capitalised words in no list.
+				if i+3 < len(toks) && st.nameGap(i+1) && st.capitalized(i+2) && st.nameGap(i+2) &&
+					string(foldWord(st.fold[:0], st.tokText(i+3))) == "were" {
+					return st.wordFlags(i+2)&(nlStop|nlPlace|nlStreet|nlSuffix|nlUnit|nlIntro) == 0
+				}
+			case "were":
+				// The second of "X and Y were".
+				return i >= 2 && string(st.tokText(i-1)) == "and" && st.capitalized(i-2) && st.nameGap(i-2) && st.nameGap(i-1)
+			}
+		}
+	}
+	if i+2 < len(toks) && st.nameGap(i) && st.nameGap(i+1) {
+		// "Luiza is from …", "Scott had given …".
+		switch string(foldWord(st.fold[:0], st.tokText(i+1))) + " " + string(foldWord(st.fold2[:0], st.tokText(i+2))) {
+		case "is from", "had given", "has given", "was born", "is calling":
+			return true
+		}
+	}
+	if i == 0 || !st.nameGap(i-1) && string(st.gapAfter(i-1)) != ": " {
+		return false
+	}
+	// "says Bergqvist.", "said Gladys to Logan", "shouted at Tiffany:",
+	// "Hi Freddy,", "people call me Csanád", "directed by Key".
+	return st.personCueBefore(i)
+}
+
+// signatureName reports the name that opens a signature or a contact
+// card: a first line (maybe quoted with '>') that holds only two to four
+// name words, followed by more lines.
+func (st *scanState) signatureName() {
+	text := st.text
+	p := 0
+	for p < len(text) && p < 8 && (text[p] == '>' || text[p] == ' ' || text[p] == '\n' || text[p] == '?') {
+		p++
+	}
+	nl := bytes.IndexByte(text[p:min(len(text), p+80)], '\n')
+	if nl < 0 {
+		return
+	}
+	i := 0
+	for i < len(st.toks) && int(st.toks[i].start) < p {
+		i++
+	}
+	end := i
+	for end < len(st.toks) && int(st.toks[end].end) <= p+nl {
+		end++
+	}
+	if end == i || int(st.toks[end-1].end) != p+nl && bytes.TrimSpace(text[st.toks[end-1].end:p+nl]) != nil && len(bytes.TrimSpace(text[st.toks[end-1].end:p+nl])) > 0 {
+		return
+	}
+	for k := i; k+1 < end; k++ {
+		if !st.nameGap(k) && !st.initialGap(k) {
+			return
+		}
+	}
+	if st.personWords(i, end) {
+		st.add(Person, int(st.toks[i].start), int(st.toks[end-1].end), 0.5, "signature")
+	}
 }

@@ -1,7 +1,9 @@
 package dataprotection
 
 import (
+	"math/bits"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/nyaruka/phonenumbers"
 )
@@ -22,6 +24,10 @@ func (st *scanState) scanTokens() {
 	toks := st.toks
 	for i := 0; i < len(toks); {
 		t := toks[i]
+		if t.kind&tkDigits != 0 && t.end-t.start <= 2 && st.loneShortNumber(i) {
+			i++ // one or two digits that start no longer run: nothing to find
+			continue
+		}
 		if t.kind&tkDigits != 0 || t.kind&tkHasDigit == 0 && st.isNumberWord(i) {
 			if next := st.numeric(i); next > i {
 				i = next
@@ -38,19 +44,39 @@ func (st *scanState) scanTokens() {
 	}
 }
 
+// loneShortNumber reports whether the digit token i (one or two digits)
+// is a number run of its own, as collect would find it: the next token
+// is neither written digits after a written separator nor a number word,
+// or a line break follows (a run goes on into the next turn only after
+// three digits or more). Such a run is too short for every validator.
+func (st *scanState) loneShortNumber(i int) bool {
+	if i+1 >= len(st.toks) {
+		return true
+	}
+	nt := st.toks[i+1]
+	g := st.text[st.toks[i].end:nt.start]
+	for _, c := range g {
+		if c == '\n' {
+			return true
+		}
+	}
+	if nt.kind&tkDigits != 0 {
+		_, ok := writtenGap(g)
+		return !ok
+	}
+	return nt.kind&tkNumWord == 0
+}
+
 // wordKind folds token i and classifies it as a number word.
 func (st *scanState) wordKind(i int) (kind, val int) {
 	t := st.toks[i]
-	n := int(t.end - t.start)
-	if t.kind&tkHasDigit != 0 || n > 14 || n < 1 {
-		return nwNone, 0
+	if t.kind&tkNumWord == 0 {
+		return nwNone, 0 // the tokenizer's prefilter
 	}
-	w := st.text[t.start:t.end]
-	if !numberWordFilter[filterKey(w)] {
-		return nwNone, 0
-	}
-	st.fold = foldWord(st.fold[:0], w)
-	return numberWord(st.fold, st.s.lang)
+	var h uint32
+	st.fold, h = foldHash(st.fold[:0], st.text[t.start:t.end])
+	x := st.s.numWords.get(st.fold, h)
+	return int(x >> 10), int(x & 1023)
 }
 
 // isNumberWord reports whether token i can start a spoken number.
@@ -261,14 +287,15 @@ func (st *scanState) numeric(i int) int {
 		return i
 	}
 	units := st.units
-	if len(units) > 1 {
-		st.buildPrefix()
-	}
 	st.cc.reset(units[0].start, units[len(units)-1].end+40)
 	matched := false
 	for s := 0; s < len(units); s++ {
 		for e := len(units) - 1; e >= s; e-- {
-			if units[e].d1-units[s].d0 > 19 {
+			nd := units[e].d1 - units[s].d0
+			if nd > 19 || nd < 3 {
+				continue
+			}
+			if nd <= 6 && !st.shortMayMatch(s, e, nd) {
 				continue
 			}
 			if st.matchWindow(s, e) {
@@ -302,6 +329,8 @@ func (st *scanState) numeric(i int) int {
 func (st *scanState) collect(i int) int {
 	st.units = st.units[:0]
 	st.digits = st.digits[:0]
+	st.spokenMask = 0
+	st.gapMask = [7]uint64{}
 	toks := st.toks
 	j := i
 	var gap byte
@@ -321,6 +350,7 @@ func (st *scanState) collect(i int) int {
 			u.end, u.next = int(toks[next-1].end), next
 		}
 		u.d1 = len(st.digits)
+		st.noteUnit(len(st.units), &u)
 		st.units = append(st.units, u)
 		j = u.next
 		if j >= len(toks) {
@@ -341,17 +371,18 @@ func (st *scanState) collect(i int) int {
 // nextUnit decides whether the run goes on at token j, skipping fillers
 // and, in transcripts, the speaker label of the same speaker's next turn.
 func (st *scanState) nextUnit(j int) (gap byte, next int, ok bool) {
-	prev := st.units[len(st.units)-1]
+	last := &st.units[len(st.units)-1]
+	prevEnd, prevSpoken := last.end, last.spoken
 	toks := st.toks
 	for skips := 0; skips < 3; skips++ {
-		g := st.text[prev.end:toks[j].start]
+		g := st.text[prevEnd:toks[j].start]
 		for _, c := range g {
 			if c == '\n' {
-				return st.nextTurn(prev, j)
+				return st.nextTurn(prevEnd, j)
 			}
 		}
 		isDigits := toks[j].kind&tkDigits != 0
-		if !prev.spoken && isDigits {
+		if !prevSpoken && isDigits {
 			gap, ok = writtenGap(g)
 			return gap, j, ok
 		}
@@ -360,7 +391,7 @@ func (st *scanState) nextUnit(j int) (gap byte, next int, ok bool) {
 			if _, ok := spokenGap(g); !ok {
 				return 0, j, false
 			}
-			prev.end = int(toks[j].end)
+			prevEnd = int(toks[j].end)
 			j++
 			if j >= len(toks) {
 				return 0, j, false
@@ -379,14 +410,14 @@ func (st *scanState) nextUnit(j int) (gap byte, next int, ok bool) {
 // nextTurn continues a run into the same speaker's next turn: the next
 // line, or the line after a short reply of the other speaker that holds
 // no digits.
-func (st *scanState) nextTurn(prev unit, j int) (gap byte, next int, ok bool) {
+func (st *scanState) nextTurn(prevEnd, j int) (gap byte, next int, ok bool) {
 	text := st.text
 	// Only punctuation may follow the run on its line.
-	rest := text[prev.end:]
+	rest := text[prevEnd:]
 	nl := -1
 	for k, c := range rest {
 		if c == '\n' {
-			nl = prev.end + k + 1
+			nl = prevEnd + k + 1
 			break
 		}
 		if c != ' ' && c != ',' && c != '.' && c != '-' && c != '\r' && c != '\t' && c != ';' {
@@ -401,7 +432,7 @@ func (st *scanState) nextTurn(prev unit, j int) (gap byte, next int, ok bool) {
 	if len(st.digits) > 12 || len(st.digits) < 3 {
 		return 0, j, false
 	}
-	ls := lineStart(text, prev.end)
+	ls := lineStart(text, prevEnd)
 	spk := speaker(text, ls)
 	if spk == nil || st.units[0].start-(ls+len(spk)+1) > 24 {
 		return 0, j, false
@@ -457,33 +488,18 @@ func (st *scanState) windowInfo(s, e int) (written, spoken bool, gaps uint32) {
 	if s == e {
 		return !st.units[s].spoken, st.units[s].spoken, 0
 	}
-	p := st.prefix
-	spoken = p[e+1].spoken-p[s].spoken > 0
+	// Bit k of a mask stands for unit k; a window's gaps are those of its
+	// units after the first.
+	upto := uint64(1)<<(e+1) - 1
+	spoken = st.spokenMask&upto&^(uint64(1)<<s-1) != 0
 	written = !spoken
-	gaps = p[e+1].gaps
-	for b := uint32(1); b <= 64; b <<= 1 {
-		if gaps&b != 0 && p[e+1].count(b) == p[s+1].count(b) {
-			gaps &^= b
+	r := upto &^ (uint64(1)<<(s+1) - 1)
+	for b, m := range st.gapMask {
+		if m&r != 0 {
+			gaps |= 1 << b
 		}
 	}
 	return
-}
-
-// unitPrefix counts, for the units before an index, the spoken ones and
-// each kind of gap, so a window's properties cost O(1).
-type unitPrefix struct {
-	spoken int
-	gaps   uint32
-	n      [7]int
-}
-
-func (p unitPrefix) count(bit uint32) int {
-	for i := 0; i < 7; i++ {
-		if bit == 1<<i {
-			return p.n[i]
-		}
-	}
-	return 0
 }
 
 func gapBit(g byte) uint32 {
@@ -506,24 +522,15 @@ func gapBit(g byte) uint32 {
 	return 0
 }
 
-func (st *scanState) buildPrefix() {
-	st.prefix = append(st.prefix[:0], unitPrefix{})
-	for k, u := range st.units {
-		p := st.prefix[k]
-		if u.spoken {
-			p.spoken++
+// noteUnit records unit k's kind and gap in the run's masks.
+func (st *scanState) noteUnit(k int, u *unit) {
+	if u.spoken {
+		st.spokenMask |= 1 << k
+	}
+	if k > 0 {
+		if b := gapBit(u.gap); b != 0 {
+			st.gapMask[bits.TrailingZeros32(b)] |= 1 << k
 		}
-		if k > 0 {
-			if b := gapBit(u.gap); b != 0 {
-				p.gaps |= b
-				for i := 0; i < 7; i++ {
-					if b == 1<<i {
-						p.n[i]++
-					}
-				}
-			}
-		}
-		st.prefix = append(st.prefix, p)
 	}
 }
 
@@ -564,6 +571,29 @@ const (
 	gapTurn  = 16
 	gapParen = 64
 )
+
+// shortMayMatch reports whether a validator could take units s..e of
+// three to six digits, so that the others skip matchWindow. Only a whole
+// run or turn can be an expiry date or a CVV; otherwise one group of four
+// or five digits may be a plate or a postal code, three groups a date and
+// four dotted groups an IPv4 address.
+func (st *scanState) shortMayMatch(s, e, nd int) bool {
+	u := st.units
+	if (s == 0 || u[s].gap == 'T') && (e == len(u)-1 || u[e+1].gap == 'T') {
+		return true
+	}
+	switch e - s {
+	case 0:
+		return nd == 4 || nd == 5
+	case 2:
+		written, _, gaps := st.windowInfo(s, e)
+		return written && (gaps == gapSlash || gaps == gapDash || gaps == gapDot)
+	case 3:
+		written, _, gaps := st.windowInfo(s, e)
+		return written && gaps == gapDot
+	}
+	return false
+}
 
 // matchWindow tries every validator on units s..e and reports whether one
 // matched.
@@ -837,7 +867,8 @@ func (st *scanState) phoneShape(s, e int, d []byte) bool {
 	if start > 0 && (isAlnumASCII(text[start-1]) || text[start-1] == '-' || text[start-1] == '.' || text[start-1] == '/') {
 		return false
 	}
-	if !st.ctxIn(start-24, start, ctxPhoneStrict) {
+	if end := u[e].end; !st.ctxIn(start-24, start, ctxPhoneStrict) &&
+		!(end < len(text) && (text[end] == ' ' || text[end] == '-') && st.ctxIn(end+1, end+2, ctxPhoneAfter)) {
 		return false
 	}
 	for start > 0 && (text[start-1] == '+' || text[start-1] == '(') {
@@ -914,6 +945,9 @@ func (st *scanState) groupedLike(s, e, cc int) bool {
 // the agent's question arms the customer's answer.
 func (st *scanState) before(s int, kind ctxKind) bool {
 	start := st.units[s].start
+	if !st.ctxIn(start-300, start, kind) {
+		return false // both windows below lie in the 300 bytes before
+	}
 	ls := st.lineStartIdx(start)
 	if st.ctxIn(max(ls, start-60), start, kind) {
 		return true
@@ -960,24 +994,63 @@ func timeAfter(text []byte, end int) int {
 	return end
 }
 
-// validPhoneCached is validPhone with a cache for Spanish and NANP
-// numbers, whose validity in libphonenumber's metadata depends only on
-// their length and first six digits (area code and exchange for NANP;
-// the range for Spain). The cache belongs to the pooled scan state, so it
-// needs no lock.
+// validPhoneCached is validPhone with a memo on the Scanner, shared by
+// its scans. Spanish and NANP numbers are keyed by their length and first
+// six digits, on which their validity in libphonenumber's metadata
+// depends (area code and exchange for NANP; the range for Spain); other
+// numbers by the whole number, so a repeated one (a company's
+// switchboard) is validated once.
 func (st *scanState) validPhoneCached(cc int, national []byte, region string) bool {
-	if (cc != 34 && cc != 1) || len(national) < 7 || len(national) > 10 {
+	if len(national) < 7 || len(national) > 14 || cc > 999 {
 		return validPhone(cc, national, region)
 	}
-	key := uint64(cc)<<40 | uint64(len(national))<<32 | uint64(atoiN(national[:6]))
-	if v, ok := st.phoneCache[key]; ok {
-		return v
+	var key uint64
+	if (cc == 34 || cc == 1) && len(national) <= 10 {
+		key = uint64(cc)<<40 | uint64(len(national))<<32 | uint64(atoiN(national[:6]))
+	} else {
+		key = uint64(cc)<<52 | uint64(len(national))<<48 | uint64(atoiN(national))
+		if region != "" {
+			key |= 1 << 47
+		}
 	}
-	v := validPhone(cc, national, region)
-	if st.phoneCache == nil || len(st.phoneCache) > 1<<16 {
-		st.phoneCache = make(map[uint64]bool, 1024)
+	return st.s.phones.valid(key, func() bool { return validPhone(cc, national, region) })
+}
+
+// phoneMemo is a lock-free cache of phone validity, four-way set
+// associative: each slot holds a key (62 bits) with a present bit and the
+// answer in one atomic word, so concurrent scans share it without a lock.
+// A lost race or an eviction only costs a second validation.
+type phoneMemo struct {
+	slots [1 << 16]atomic.Uint64
+}
+
+func (m *phoneMemo) valid(key uint64, compute func() bool) bool {
+	const present, yes = 1 << 63, 1 << 62
+	h := key * 0x9E3779B97F4A7C15
+	set := m.slots[(h>>50)<<2:][:4]
+	for k := range set {
+		e := set[k].Load()
+		if e&present == 0 {
+			break
+		}
+		if e&(yes-1) == key {
+			return e&yes != 0
+		}
 	}
-	st.phoneCache[key] = v
+	v := compute()
+	e := present | key
+	if v {
+		e |= yes
+	}
+	// The first free slot of the set, or one picked by the hash.
+	k := int(h>>32) & 3
+	for i := range set {
+		if set[i].Load()&present == 0 {
+			k = i
+			break
+		}
+	}
+	set[k].Store(e)
 	return v
 }
 

@@ -22,12 +22,15 @@ const (
 	OpHash    = "hash"    // keyed HMAC-SHA-256: equal values join across records
 	OpToken   = "token"   // short deterministic token
 	OpEncrypt = "encrypt" // AES-256-GCM, reversible with the key
-	OpFPE     = "fpe"     // FF1 on card numbers: a card-shaped value
+	// OpEncryptSIV is deterministic authenticated encryption (AES-SIV,
+	// RFC 5297): equal values give equal ciphertexts, reversible with the key.
+	OpEncryptSIV = "encrypt-siv"
+	OpFPE        = "fpe" // FF1 on card numbers: a card-shaped value
 )
 
 // OperatorKinds lists the operators in the order the CLI documents them.
 func OperatorKinds() []string {
-	return []string{OpRedact, OpMask, OpHash, OpToken, OpEncrypt, OpFPE}
+	return []string{OpRedact, OpMask, OpHash, OpToken, OpEncrypt, OpEncryptSIV, OpFPE}
 }
 
 // MinKeyLen is the shortest key the keyed operators accept.
@@ -39,6 +42,7 @@ type Operator struct {
 	hashKey  []byte
 	tokenKey []byte
 	aead     cipher.AEAD
+	siv      *SIV
 	ff1      *FF1
 }
 
@@ -50,7 +54,7 @@ func NewOperator(kind string, key []byte) (*Operator, error) {
 	switch kind {
 	case OpRedact, OpMask:
 		return o, nil
-	case OpHash, OpToken, OpEncrypt, OpFPE:
+	case OpHash, OpToken, OpEncrypt, OpEncryptSIV, OpFPE:
 	default:
 		return nil, fmt.Errorf("unknown operator %q (want %s)", kind, strings.Join(OperatorKinds(), ", "))
 	}
@@ -58,7 +62,11 @@ func NewOperator(kind string, key []byte) (*Operator, error) {
 		return nil, fmt.Errorf("operator %s needs a key of at least %d bytes, got %d", kind, MinKeyLen, len(key))
 	}
 	derive := func(label string) ([]byte, error) {
-		return hkdf.Key(sha256.New, key, nil, "custodia/dataprotection/"+label, 32)
+		n := 32
+		if label == OpEncryptSIV {
+			n = 64 // AES-256-SIV: a CMAC key and a CTR key
+		}
+		return hkdf.Key(sha256.New, key, nil, "custodia/dataprotection/"+label, n)
 	}
 	var err error
 	if o.hashKey, err = derive("hash"); err != nil {
@@ -76,6 +84,13 @@ func NewOperator(kind string, key []byte) (*Operator, error) {
 		return nil, err
 	}
 	if o.aead, err = cipher.NewGCM(block); err != nil {
+		return nil, err
+	}
+	sivKey, err := derive(OpEncryptSIV)
+	if err != nil {
+		return nil, err
+	}
+	if o.siv, err = NewSIV(sivKey); err != nil {
 		return nil, err
 	}
 	fpeKey, err := derive("fpe")
@@ -137,6 +152,9 @@ func (o *Operator) Apply(e Entity, value []byte) ([]byte, error) {
 		}
 		ct := o.aead.Seal(nonce, nonce, value, []byte(e))
 		return []byte("<ENC:" + string(e) + ":" + base64.RawURLEncoding.EncodeToString(ct) + ">"), nil
+	case OpEncryptSIV:
+		ct := o.siv.Seal(value, []byte(e))
+		return []byte("<SIV:" + string(e) + ":" + base64.RawURLEncoding.EncodeToString(ct) + ">"), nil
 	case OpFPE:
 		if e == CreditCard {
 			if out, ok := o.fpeCard(value, true); ok {
@@ -199,10 +217,28 @@ func (o *Operator) fpeCard(value []byte, enc bool) ([]byte, bool) {
 // ErrNotOurs reports a value that is not a token this operator produced.
 var ErrNotOurs = errors.New("not a value produced by this operator")
 
-// Reveal reverses an encrypt or fpe replacement with the operator's key.
-// For fpe, pass the card-shaped value.
+// Reveal reverses an encrypt, encrypt-siv or fpe replacement with the
+// operator's key. For fpe, pass the card-shaped value.
 func (o *Operator) Reveal(replacement []byte) ([]byte, error) {
 	switch o.kind {
+	case OpEncryptSIV:
+		s := string(replacement)
+		if !strings.HasPrefix(s, "<SIV:") || !strings.HasSuffix(s, ">") {
+			return nil, ErrNotOurs
+		}
+		entity, enc, ok := strings.Cut(s[5:len(s)-1], ":")
+		if !ok {
+			return nil, ErrNotOurs
+		}
+		ct, err := base64.RawURLEncoding.DecodeString(enc)
+		if err != nil {
+			return nil, ErrNotOurs
+		}
+		pt, err := o.siv.Open(ct, []byte(entity))
+		if err != nil {
+			return nil, fmt.Errorf("decrypt: %w", err)
+		}
+		return pt, nil
 	case OpEncrypt:
 		s := string(replacement)
 		if !strings.HasPrefix(s, "<ENC:") || !strings.HasSuffix(s, ">") {
@@ -261,7 +297,11 @@ func mask(e Entity, v []byte) []byte {
 		}
 	case EmailAddress:
 		at := strings.IndexByte(string(v), '@')
-		for i := 1; i < at; i++ {
+		from := 1
+		if at <= 2 { // a one- or two-letter local part would show (almost) whole
+			from = 0
+		}
+		for i := from; i < at; i++ {
 			out[i] = '*'
 		}
 		return out

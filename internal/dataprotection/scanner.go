@@ -25,11 +25,13 @@ type Options struct {
 
 // Scanner finds sensitive data. It is safe for concurrent use.
 type Scanner struct {
-	opts    Options
-	lang    string
-	enabled [numEntities]bool
-	pool    sync.Pool
-	names   *nameLists
+	opts     Options
+	lang     string
+	enabled  [numEntities]bool
+	pool     sync.Pool
+	names    *nameLists
+	numWords *wordTable // the number words of the language (wordKind)
+	phones   *phoneMemo // phone validity, shared by the scans (validPhoneCached)
 }
 
 const numEntities = 21
@@ -76,6 +78,8 @@ func NewScanner(opts Options) (*Scanner, error) {
 		s.enabled[i] = true
 	}
 	s.names = loadNameLists()
+	s.numWords = numberWordTables[s.lang]
+	s.phones = new(phoneMemo)
 	s.pool.New = func() any { return new(scanState) }
 	return s, nil
 }
@@ -120,17 +124,24 @@ type scanState struct {
 	cbounds []cbound
 	scratch []byte
 	fold    []byte
+	fold2   []byte
 	cc      ctxCache
 
-	kw      []kwHit
+	kwPos   [numCtx][]int32 // positions of the context keywords, per kind
+	kwCur   [numCtx]int32   // where the last ctxIn of each kind ended in kwPos
 	kwBuilt bool
 	nl      []int32
 	nlBuilt bool
 	lineLo  int // the line lineStartIdx found last: [lineLo, lineHi)
 	lineHi  int
-	// phoneCache memoizes phone validity by number prefix (validPhoneCached).
-	phoneCache map[uint64]bool
-	prefix     []unitPrefix
+	lineK   int // the index in nl of the line break that ends that line
+	// spokenMask and gapMask describe the units of the current number run:
+	// bit k is unit k (a run has at most 32 units).
+	spokenMask uint64
+	gapMask    [7]uint64 // one mask per gap kind (gapSpace … gapParen)
+	segs       []int     // where each pass's findings end in found
+	fbuf       []Finding // scratch for sortFound
+	spanBuf    [][2]int  // scratch for yieldToOthers
 }
 
 func (st *scanState) reset(s *Scanner, text []byte) {
@@ -139,10 +150,9 @@ func (st *scanState) reset(s *Scanner, text []byte) {
 	st.cc.st = st
 	st.toks = st.toks[:0]
 	st.found = st.found[:0]
-	st.kw = st.kw[:0]
 	st.kwBuilt = false
 	st.nlBuilt = false
-	st.lineLo, st.lineHi = 0, 0
+	st.lineLo, st.lineHi, st.lineK = 0, 0, 0
 }
 
 func (st *scanState) add(e Entity, start, end int, score float64, validator string) {
@@ -154,11 +164,71 @@ func (st *scanState) add(e Entity, start, end int, score float64, validator stri
 
 func (st *scanState) run() {
 	st.tokenize()
+	st.segs = st.segs[:0]
 	st.scanTokens()
+	st.segs = append(st.segs, len(st.found))
 	st.scanEmails()
+	st.segs = append(st.segs, len(st.found))
 	st.scanURLs()
+	st.segs = append(st.segs, len(st.found))
 	st.scanIPv6()
+	st.segs = append(st.segs, len(st.found))
 	st.scanNames()
+	st.segs = append(st.segs, len(st.found))
+}
+
+func compareFindings(a, b Finding) int {
+	if a.Start != b.Start {
+		return a.Start - b.Start
+	}
+	return (b.End - b.Start) - (a.End - a.Start)
+}
+
+// sortFound sorts st.found as a stable sort would: each pass appended its
+// findings (st.segs marks where each pass ended), nearly always in order,
+// so each pass's part is sorted on its own when needed and the parts are
+// merged, earlier passes first among equals.
+func (st *scanState) sortFound() {
+	f := st.found
+	if len(st.segs) == 0 || st.segs[len(st.segs)-1] != len(f) {
+		slices.SortStableFunc(f, compareFindings)
+		return
+	}
+	lo := 0
+	for _, hi := range st.segs {
+		if part := f[lo:hi]; !slices.IsSortedFunc(part, compareFindings) {
+			slices.SortStableFunc(part, compareFindings)
+		}
+		lo = hi
+	}
+	if slices.IsSortedFunc(f, compareFindings) {
+		return
+	}
+	// Merge the first part with each next one.
+	end := st.segs[0]
+	for _, hi := range st.segs[1:] {
+		if hi == end {
+			continue
+		}
+		if end > 0 && compareFindings(f[end-1], f[end]) > 0 {
+			st.fbuf = append(st.fbuf[:0], f[:end]...)
+			a, b := st.fbuf, f[end:hi]
+			k := 0
+			for len(a) > 0 && len(b) > 0 {
+				if compareFindings(b[0], a[0]) < 0 {
+					f[k] = b[0]
+					b = b[1:]
+				} else {
+					f[k] = a[0]
+					a = a[1:]
+				}
+				k++
+			}
+			k += copy(f[k:], a)
+			copy(f[k:], b)
+		}
+		end = hi
+	}
 }
 
 // resolve sorts the findings and drops overlaps, keeping the finding with
@@ -167,16 +237,8 @@ func (st *scanState) resolve() []Finding {
 	if len(st.found) == 0 {
 		return nil
 	}
+	st.sortFound()
 	f := st.found
-	cmp := func(a, b Finding) int {
-		if a.Start != b.Start {
-			return a.Start - b.Start
-		}
-		return (b.End - b.Start) - (a.End - a.Start)
-	}
-	if !slices.IsSortedFunc(f, cmp) {
-		slices.SortStableFunc(f, cmp)
-	}
 	out := make([]Finding, 0, len(f))
 	for _, x := range f {
 		if n := len(out); n > 0 && x.Start < out[n-1].End {

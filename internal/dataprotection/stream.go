@@ -56,6 +56,13 @@ type processor struct {
 // go to the report's warnings. It fails only on a read error, ctx's end,
 // or an error from fn.
 func (s *Scanner) ScanStream(ctx context.Context, r io.Reader, f Format, fn func(f Finding, value []byte) error) (*Report, error) {
+	if f == FormatEML {
+		rep, err := s.ScanEML(ctx, r, fn)
+		if rep == nil {
+			rep = &Report{Counts: map[Entity]int{}}
+		}
+		return rep, err
+	}
 	p := &processor{s: s, fn: fn, rep: &Report{Counts: map[Entity]int{}}}
 	return p.rep, p.run(ctx, r, f)
 }
@@ -65,6 +72,13 @@ func (s *Scanner) ScanStream(ctx context.Context, r io.Reader, f Format, fn func
 // streams in constant memory. On error the output is incomplete: write to
 // a temporary file and rename it only on success.
 func (s *Scanner) RedactStream(ctx context.Context, r io.Reader, w io.Writer, f Format, op *Operator) (*Report, error) {
+	if f == FormatEML {
+		rep, err := s.RedactEML(ctx, r, w, op)
+		if rep == nil {
+			rep = &Report{Counts: map[Entity]int{}}
+		}
+		return rep, err
+	}
 	bw := bufio.NewWriterSize(w, 256<<10)
 	p := &processor{s: s, w: bw, op: op, rep: &Report{Counts: map[Entity]int{}}}
 	if err := p.run(ctx, r, f); err != nil {

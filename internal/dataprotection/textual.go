@@ -86,21 +86,36 @@ func (st *scanState) scanURLs() {
 		}
 		p := off + k
 		off = p + 3
-		s := p
-		for s > 0 && p-s < 10 && (text[s-1] >= 'a' && text[s-1] <= 'z' || text[s-1] >= 'A' && text[s-1] <= 'Z') {
-			s--
-		}
-		scheme := bytes.ToLower(text[s:p])
-		if string(scheme) != "http" && string(scheme) != "https" && string(scheme) != "ftp" {
-			continue
-		}
-		e := st.urlEnd(p + 3)
-		if e > p+4 {
-			st.add(URL, s, e, 0.9, "url")
+		if e := st.schemeURL(p); e > 0 {
 			off = e
 		}
 	}
-	// www. and bare domains: look at tokens followed by a dot.
+	st.scanDomains()
+}
+
+// schemeURL reports the link whose "://" is at p, and returns its end (0
+// when there is none).
+func (st *scanState) schemeURL(p int) int {
+	text := st.text
+	s := p
+	for s > 0 && p-s < 10 && (text[s-1] >= 'a' && text[s-1] <= 'z' || text[s-1] >= 'A' && text[s-1] <= 'Z') {
+		s--
+	}
+	if scheme := text[s:p]; !bytes.EqualFold(scheme, []byte("http")) && !bytes.EqualFold(scheme, []byte("https")) && !bytes.EqualFold(scheme, []byte("ftp")) {
+		return 0
+	}
+	e := st.urlEnd(p + 3)
+	if e <= p+4 {
+		return 0
+	}
+	st.add(URL, s, e, 0.9, "url")
+	return e
+}
+
+// scanDomains finds www. hosts and bare domains with a common top-level
+// domain: tokens followed by a dot.
+func (st *scanState) scanDomains() {
+	text := st.text
 	toks := st.toks
 	for i := 0; i+1 < len(toks); i++ {
 		t := toks[i]

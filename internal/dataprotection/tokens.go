@@ -6,6 +6,7 @@ const (
 	tkAlpha                // has letters
 	tkUpper                // first byte is an ASCII upper-case letter
 	tkHasDigit             // has at least one digit
+	tkNumWord              // a letter word that may be a number word (numberWordFilter)
 )
 
 // token is a maximal run of letters and digits.
@@ -30,6 +31,30 @@ var byteClass = func() (t [256]uint8) {
 	return t
 }()
 
+// tokFlag is byteClass as bits for the tokenizer's inner loop: a word
+// byte has tfWord, with tfDigit, tfAlpha or tfLead (a UTF-8 lead byte,
+// whose continuation bytes follow).
+const (
+	tfWord = 1 << iota
+	tfDigit
+	tfAlpha
+	tfLead
+)
+
+var tokFlag = func() (t [256]uint8) {
+	for c := range 256 {
+		switch byteClass[c] {
+		case 1:
+			t[c] = tfWord | tfDigit
+		case 2:
+			t[c] = tfWord | tfAlpha
+		case 3:
+			t[c] = tfWord | tfAlpha | tfLead
+		}
+	}
+	return t
+}()
+
 // tokenize splits st.text into tokens. Multi-byte UTF-8 letters from
 // Latin-1 onwards are word bytes; punctuation, symbols and emoji separate.
 func (st *scanState) tokenize() {
@@ -41,38 +66,41 @@ func (st *scanState) tokenize() {
 	}
 	i := 0
 	for i < n {
-		c := byteClass[text[i]]
-		if c == 0 {
+		f := tokFlag[text[i]]
+		if f == 0 {
 			i++
 			continue
 		}
 		start := i
-		var kind uint8
-		if c == 2 && text[i] <= 'Z' {
-			kind |= tkUpper
-		}
-		alpha := false
-		for i < n {
-			switch byteClass[text[i]] {
-			case 0:
-				goto done
-			case 1:
-				kind |= tkHasDigit
-				i++
-			case 2:
-				alpha = true
-				i++
-			case 3:
-				alpha = true
-				i++
+		var acc uint8
+		for {
+			acc |= f
+			i++
+			if f&tfLead != 0 {
 				for i < n && text[i]&0xC0 == 0x80 {
 					i++
 				}
 			}
+			if i >= n {
+				break
+			}
+			f = tokFlag[text[i]]
+			if f == 0 {
+				break
+			}
 		}
-	done:
-		if alpha {
+		var kind uint8
+		if c := text[start]; c >= 'A' && c <= 'Z' {
+			kind = tkUpper
+		}
+		if acc&tfDigit != 0 {
+			kind |= tkHasDigit
+		}
+		if acc&tfAlpha != 0 {
 			kind |= tkAlpha
+			if acc&tfDigit == 0 && i-start <= 14 && numberWordFilter[filterKey(text[start:i])] {
+				kind |= tkNumWord
+			}
 		} else {
 			kind |= tkDigits
 		}

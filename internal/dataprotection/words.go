@@ -268,18 +268,38 @@ func filterKey(w []byte) uint32 {
 
 func buildNumberWordFilter() *[1 << 14]bool {
 	var t [1 << 14]bool
-	words := []string{"cero", "uno", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve",
-		"diez", "once", "doce", "trece", "catorce", "quince", "dieciseis", "dieciséis", "diecisiete", "dieciocho", "diecinueve",
-		"veinte", "veintiuno", "veintiun", "veintiún", "veintidos", "veintidós", "veintitres", "veintitrés", "veinticuatro", "veinticinco",
-		"veintiseis", "veintiséis", "veintisiete", "veintiocho", "veintinueve", "treinta", "cuarenta", "cincuenta", "sesenta",
-		"setenta", "ochenta", "noventa", "cien", "ciento", "doscientos", "doscientas", "trescientos", "trescientas",
-		"cuatrocientos", "cuatrocientas", "quinientos", "quinientas", "seiscientos", "seiscientas", "setecientos", "setecientas",
-		"ochocientos", "ochocientas", "novecientos", "novecientas", "mil", "doble", "triple", "y", "eh", "em", "ehm", "mm", "mmm", "este",
-		"zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
-		"thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty", "thirty", "forty",
-		"fifty", "sixty", "seventy", "eighty", "ninety", "hundred", "thousand", "double", "and", "uh", "um", "umm", "er", "erm", "hmm"}
-	for _, w := range words {
+	for _, w := range numberWordForms {
 		t[filterKey([]byte(w))] = true
 	}
 	return &t
 }
+
+// numberWordForms lists every surface form of the number words.
+var numberWordForms = []string{"cero", "uno", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve",
+	"diez", "once", "doce", "trece", "catorce", "quince", "dieciseis", "dieciséis", "diecisiete", "dieciocho", "diecinueve",
+	"veinte", "veintiuno", "veintiun", "veintiún", "veintidos", "veintidós", "veintitres", "veintitrés", "veinticuatro", "veinticinco",
+	"veintiseis", "veintiséis", "veintisiete", "veintiocho", "veintinueve", "treinta", "cuarenta", "cincuenta", "sesenta",
+	"setenta", "ochenta", "noventa", "cien", "ciento", "doscientos", "doscientas", "trescientos", "trescientas",
+	"cuatrocientos", "cuatrocientas", "quinientos", "quinientas", "seiscientos", "seiscientas", "setecientos", "setecientas",
+	"ochocientos", "ochocientas", "novecientos", "novecientas", "mil", "doble", "triple", "y", "eh", "em", "ehm", "mm", "mmm", "este",
+	"zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+	"thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty", "thirty", "forty",
+	"fifty", "sixty", "seventy", "eighty", "ninety", "hundred", "thousand", "double", "and", "uh", "um", "umm", "er", "erm", "hmm"}
+
+// numberWordTables holds numberWord's answers for every folded number
+// word, per language ("" for both, "es", "en"), as kind<<10 | value, so a
+// lookup is one hash probe. Built once, read-only.
+var numberWordTables = func() map[string]*wordTable {
+	m := map[string]*wordTable{}
+	for _, lang := range []string{"", "es", "en"} {
+		words := map[string]uint16{}
+		for _, w := range numberWordForms {
+			f := foldWord(nil, []byte(w))
+			if k, v := numberWord(f, lang); k != nwNone {
+				words[string(f)] = uint16(k)<<10 | uint16(v)
+			}
+		}
+		m[lang] = newWordTable(words)
+	}
+	return m
+}()

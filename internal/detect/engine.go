@@ -6,6 +6,10 @@
 package detect
 
 import (
+	"encoding/binary"
+	"slices"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/custodia/custodia/internal/detect/event"
@@ -60,28 +64,33 @@ type compiled struct {
 	filters []*sigma.Rule
 	corrs   []*correlator // correlations this rule feeds
 	emit    bool          // produce alerts of its own
+	needles []needle      // the literals of its needle groups
 }
 
 // Engine evaluates rules over events. An Engine is not safe for concurrent
 // use: give each goroutine its own, or serialize calls.
 type Engine struct {
-	cfg     Config
-	norm    *normalize.Normalizer
-	rules   []*compiled
-	corrs   []*correlator
-	fieldAC map[string]*fieldPrefilter // field name → literal filter over its needles ("" for keywords)
-	gen     uint32
-	routes  map[string][]int32 // logsource-set key → rule indexes
-	keyBuf  []byte
-	next    int64
-	evals   int64 // rule evaluations so far
-	events  int64 // events processed so far
+	cfg    Config
+	norm   *normalize.Normalizer
+	rules  []*compiled
+	corrs  []*correlator
+	gen    uint32
+	routes map[string]*routed // logsource-set key → rules and their prefilter
+	bySet  map[string]*routed // rule-set key → the same, shared between routes
+	keyBuf []byte
+	hits   []int32 // rules with a needle found in the current event
+	cands  []int32 // rules to evaluate on the current event
+
+	needles, needleFields int // distinct needles, and fields they are on
+	next                  int64
+	evals                 int64 // rule evaluations so far
+	events                int64 // events processed so far
 }
 
 // NewEngine compiles an engine for rules (detection rules, filters and
 // correlation rules, as returned by sigma.Parse or LoadRules).
 func NewEngine(cfg Config, rules ...*sigma.Rule) (*Engine, error) {
-	e := &Engine{cfg: cfg, norm: cfg.Normalizer, routes: map[string][]int32{}}
+	e := &Engine{cfg: cfg, norm: cfg.Normalizer, routes: map[string]*routed{}, bySet: map[string]*routed{}}
 	if e.norm == nil {
 		n, err := normalize.New()
 		if err != nil {
@@ -133,6 +142,7 @@ const maxNeedleLen = 12
 type fieldPrefilter struct {
 	lf    *literal.Filter
 	rules [][]groupRef // needle id → the rule groups it belongs to
+	seen  []uint32     // needle id → the event (Engine.gen) it was last found in
 }
 
 // groupRef names needle group bit of rule number rule.
@@ -141,11 +151,29 @@ type groupRef struct {
 	bit  uint8
 }
 
+// needle is one literal of a rule's needle group, cut to maxNeedleLen.
+type needle struct {
+	field, lit string
+	bit        uint8
+}
+
+// routed is what an event with a given set of log sources meets: the rules
+// its log sources admit, and the literal prefilter over those rules'
+// needles only (so fields no routed rule reads are not scanned at all).
+type routed struct {
+	rules    []int32
+	always   []int32                    // the rules without needles, evaluated whenever routed
+	fields   map[string]*fieldPrefilter // per field: its needles and the keyword needles
+	anyField *fieldPrefilter            // keyword needles, searched in every field without a filter of its own
+	pos      []posFilter                // the filter of field number i of the previous event
+	// dotted lists the prefilter's field names that are dotted paths,
+	// which an event's Resolve may map to a renamed field.
+	dotted []string
+}
+
 func (e *Engine) buildPrefilter() {
-	type key struct{ field, lit string }
-	needles := map[string][]string{}
-	ids := map[key]int32{}
-	e.fieldAC = map[string]*fieldPrefilter{}
+	seen := map[needle]bool{}
+	fields := map[string]bool{}
 	for _, c := range e.rules {
 		groups := c.rule.Detection.NeedleGroups()
 		if e.cfg.NoPrefilter || len(groups) == 0 {
@@ -155,31 +183,117 @@ func (e *Engine) buildPrefilter() {
 		for bit, g := range groups {
 			c.need |= 1 << bit
 			for _, n := range g {
-				lit := bestWindow(n.Lit, maxNeedleLen)
-				k := key{n.Field, lit}
-				fp := e.fieldAC[n.Field]
-				if fp == nil {
-					fp = &fieldPrefilter{}
-					e.fieldAC[n.Field] = fp
+				nd := needle{field: n.Field, lit: bestWindow(n.Lit, maxNeedleLen), bit: uint8(bit)}
+				c.needles = append(c.needles, nd)
+				nd.bit = 0
+				if !seen[nd] {
+					seen[nd] = true
+					e.needles++
 				}
-				id, ok := ids[k]
-				if !ok {
-					id = int32(len(needles[n.Field]))
-					ids[k] = id
-					needles[n.Field] = append(needles[n.Field], lit)
-					fp.rules = append(fp.rules, nil)
-				}
-				ref := groupRef{rule: int32(c.idx), bit: uint8(bit)}
-				if l := fp.rules[id]; len(l) == 0 || l[len(l)-1] != ref {
-					fp.rules[id] = append(l, ref)
-				}
+				fields[n.Field] = true
 			}
 		}
 	}
-	for f, fp := range e.fieldAC {
-		fp.lf = literal.New(needles[f])
-	}
+	e.needleFields = len(fields)
 }
+
+// newRouted builds the prefilter of the rules in rules, sharing it with
+// every route that has the same rules.
+func (e *Engine) newRouted(rules []int32) *routed {
+	key := make([]byte, 0, 4*len(rules))
+	for _, r := range rules {
+		key = binary.LittleEndian.AppendUint32(key, uint32(r))
+	}
+	if rt, ok := e.bySet[string(key)]; ok {
+		return rt
+	}
+	rt := &routed{rules: rules, fields: map[string]*fieldPrefilter{}}
+	for _, ri := range rules {
+		if e.rules[ri].always {
+			rt.always = append(rt.always, ri)
+		}
+	}
+	type lit struct{ field, lit string }
+	ids := map[lit]int32{}
+	needles := map[string][]string{}
+	for _, ri := range rules {
+		c := e.rules[ri]
+		for _, n := range c.needles {
+			fp := rt.fields[n.field]
+			if fp == nil {
+				fp = &fieldPrefilter{}
+				rt.fields[n.field] = fp
+			}
+			k := lit{n.field, n.lit}
+			id, ok := ids[k]
+			if !ok {
+				id = int32(len(needles[n.field]))
+				ids[k] = id
+				needles[n.field] = append(needles[n.field], n.lit)
+				fp.rules = append(fp.rules, nil)
+			}
+			ref := groupRef{rule: ri, bit: n.bit}
+			if l := fp.rules[id]; len(l) == 0 || l[len(l)-1] != ref {
+				fp.rules[id] = append(l, ref)
+			}
+		}
+	}
+	// Keyword needles may occur in any field: add them to every named
+	// field's filter too, so that each field is scanned once. (A keyword
+	// hit in an alias field only costs an evaluation.)
+	if kw := rt.fields[""]; kw != nil {
+		for f, fp := range rt.fields {
+			if f == "" {
+				continue
+			}
+			for kid, l := range needles[""] {
+				k := lit{f, l}
+				id, ok := ids[k]
+				if !ok {
+					id = int32(len(needles[f]))
+					ids[k] = id
+					needles[f] = append(needles[f], l)
+					fp.rules = append(fp.rules, nil)
+				}
+				fp.rules[id] = append(fp.rules[id], kw.rules[kid]...)
+			}
+		}
+	}
+	for f, fp := range rt.fields {
+		fp.lf = literal.New(needles[f])
+		fp.seen = make([]uint32, len(fp.rules))
+	}
+	rt.anyField = rt.fields[""]
+	delete(rt.fields, "")
+	for f := range rt.fields {
+		if strings.Contains(f, ".") {
+			rt.dotted = append(rt.dotted, f)
+		}
+	}
+	sort.Strings(rt.dotted)
+	if len(e.bySet) >= maxRoutes {
+		// Start over rather than build a prefilter for every event of
+		// an unending variety of log sources.
+		clear(e.bySet)
+		clear(e.routes)
+	}
+	e.bySet[string(key)] = rt
+	return rt
+}
+
+// posFilter remembers the filter of one field name.
+type posFilter struct {
+	name string
+	fp   *fieldPrefilter
+}
+
+// maxPositions bounds a route's positional filter cache.
+const maxPositions = 512
+
+// maxRoutes bounds the cached routes (distinct log source sets seen) and
+// the cached prefilters (distinct sets of routed rules); when full, the
+// cache starts over.
+const maxRoutes = 4096
 
 // bestWindow returns the substring of s of at most n bytes least likely
 // to be common: it skips leading path separators and spaces, and never
@@ -206,10 +320,7 @@ type Stats struct {
 // Stats reports the engine's size.
 func (e *Engine) Stats() Stats {
 	s := Stats{Rules: len(e.rules), Correlations: len(e.corrs)}
-	for _, fp := range e.fieldAC {
-		s.Needles += len(fp.rules)
-		s.Fields++
-	}
+	s.Needles, s.Fields = e.needles, e.needleFields
 	seen := map[*sigma.Rule]bool{}
 	for _, c := range e.rules {
 		if !c.always {
@@ -254,8 +365,8 @@ func (e *Engine) Skip() { e.next++ }
 func (e *Engine) ProcessIndex(ev *event.Event, idx int64) []Alert {
 	e.events++
 	e.norm.Apply(ev)
-	cands := e.route(ev)
-	if len(cands) == 0 {
+	rt := e.route(ev)
+	if len(rt.rules) == 0 {
 		return nil
 	}
 	e.gen++
@@ -263,17 +374,38 @@ func (e *Engine) ProcessIndex(ev *event.Event, idx int64) []Alert {
 		for _, c := range e.rules {
 			c.mark = 0
 		}
+		for _, set := range []map[string]*routed{e.bySet, e.routes} {
+			for _, r := range set {
+				for _, fp := range r.fields {
+					clear(fp.seen)
+				}
+				if r.anyField != nil {
+					clear(r.anyField.seen)
+				}
+			}
+		}
 		e.gen = 1
 	}
-	if len(e.fieldAC) > 0 {
-		e.scan(ev)
+	e.hits = e.hits[:0]
+	if len(rt.fields) > 0 || rt.anyField != nil {
+		e.scan(rt, ev)
 	}
+	// The candidates: rules whose every needle group was hit, and the
+	// rules without needles, in load order (alerts come in rule order).
+	cands := e.cands[:0]
+	for _, ri := range e.hits {
+		if c := e.rules[ri]; c.have == c.need {
+			cands = append(cands, ri)
+		}
+	}
+	if len(cands) > 0 || len(rt.always) > 0 {
+		cands = append(cands, rt.always...)
+		slices.Sort(cands)
+	}
+	e.cands = cands
 	var alerts []Alert
 	for _, ri := range cands {
 		c := e.rules[ri]
-		if !c.always && (c.mark != e.gen || c.have != c.need) {
-			continue
-		}
 		e.evals++
 		if !c.rule.Detection.Match(ev) {
 			continue
@@ -293,16 +425,40 @@ func (e *Engine) ProcessIndex(ev *event.Event, idx int64) []Alert {
 
 // scan runs each field's literal automaton over the field's lower-cased
 // value and marks the rules whose needles occur.
-func (e *Engine) scan(ev *event.Event) {
+func (e *Engine) scan(rt *routed, ev *event.Event) {
 	gen := e.gen
-	anyField := e.fieldAC[""]
+	anyField := rt.anyField
 	for i := range ev.Fields {
 		f := &ev.Fields[i]
-		if anyField != nil && !f.Dup {
+		// The filter of field number i is most likely the one the previous
+		// event of this route had there (same shape): compare before hashing.
+		var fp *fieldPrefilter
+		if i < len(rt.pos) && rt.pos[i].name == f.Name {
+			fp = rt.pos[i].fp
+		} else {
+			fp = rt.fields[f.Name]
+			if i < len(rt.pos) {
+				rt.pos[i] = posFilter{f.Name, fp}
+			} else if i == len(rt.pos) && i < maxPositions {
+				rt.pos = append(rt.pos, posFilter{f.Name, fp})
+			}
+		}
+		if fp != nil {
+			e.scanField(fp, f, gen) // its needles and the keyword needles
+		} else if anyField != nil && !f.Dup {
 			e.scanField(anyField, f, gen)
 		}
-		if fp := e.fieldAC[f.Name]; fp != nil {
-			e.scanField(fp, f, gen)
+	}
+	// A rule may name a field by the path it had before the parser renamed
+	// it (Event.EventData.Image): evaluation finds it through Resolve, so
+	// the prefilter must too.
+	if ev.Resolve != nil {
+		for _, name := range rt.dotted {
+			if ev.Index(name) < 0 {
+				if f := ev.Get(name); f != nil {
+					e.scanField(rt.fields[name], f, gen)
+				}
+			}
 		}
 	}
 }
@@ -311,10 +467,15 @@ func (e *Engine) scan(ev *event.Event) {
 // of the needles found.
 func (e *Engine) scanField(fp *fieldPrefilter, f *event.Field, gen uint32) {
 	hit := func(id int32) {
+		if fp.seen[id] == gen {
+			return // already marked its rules for this event
+		}
+		fp.seen[id] = gen
 		for _, ref := range fp.rules[id] {
 			r := e.rules[ref.rule]
 			if r.mark != gen {
 				r.mark, r.have = gen, 0
+				e.hits = append(e.hits, ref.rule)
 			}
 			r.have |= 1 << ref.bit
 		}
@@ -324,9 +485,9 @@ func (e *Engine) scanField(fp *fieldPrefilter, f *event.Field, gen uint32) {
 	}
 }
 
-// route returns the rules whose log source the event belongs to, cached
-// per distinct set of event log sources.
-func (e *Engine) route(ev *event.Event) []int32 {
+// route returns the rules whose log source the event belongs to, with
+// their prefilter, cached per distinct set of event log sources.
+func (e *Engine) route(ev *event.Event) *routed {
 	if e.cfg.NoRouting {
 		if r, ok := e.routes["*"]; ok {
 			return r
@@ -335,8 +496,9 @@ func (e *Engine) route(ev *event.Event) []int32 {
 		for i := range all {
 			all[i] = int32(i)
 		}
-		e.routes["*"] = all
-		return all
+		rt := e.newRouted(all)
+		e.routes["*"] = rt
+		return rt
 	}
 	k := e.keyBuf[:0]
 	for _, l := range ev.Logsources {
@@ -361,10 +523,12 @@ func (e *Engine) route(ev *event.Event) []int32 {
 			}
 		}
 	}
-	if len(e.routes) < 4096 {
-		e.routes[string(k)] = r
+	rt := e.newRouted(r)
+	if len(e.routes) >= maxRoutes {
+		clear(e.routes)
 	}
-	return r
+	e.routes[string(k)] = rt
+	return rt
 }
 
 func (e *Engine) filtered(c *compiled, ev *event.Event) bool {

@@ -6,6 +6,7 @@ import (
 	"github.com/custodia/custodia/internal/corpora"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -315,5 +316,86 @@ func TestCorrelationCycleRejected(t *testing.T) {
 	}
 	if _, err := NewEngine(Config{}, rs...); err == nil || !strings.Contains(err.Error(), "feeds itself") {
 		t.Errorf("NewEngine error = %v, want a cycle error", err)
+	}
+}
+
+// TestDottedPathPrefiltered: a rule may name an evtx field by its original
+// dotted path; the prefilter must find it as evaluation does.
+func TestDottedPathPrefiltered(t *testing.T) {
+	rule := "title: dotted\nid: dotted\nlogsource: {product: windows, category: process_creation}\n" +
+		"detection: {sel: {Event.EventData.Image|endswith: '\\evil.exe'}, condition: sel}\n"
+	for _, cfg := range []Config{{}, {NoPrefilter: true}} {
+		e := newTestEngine(t, cfg, rule)
+		hit := parseLine(t, winEvent(sysmon, 1, map[string]string{"Image": `C:\Temp\EVIL.exe`}))
+		miss := parseLine(t, winEvent(sysmon, 1, map[string]string{"Image": `C:\Windows\cmd.exe`}))
+		if got := ids(e.Process(hit)); got != "dotted" {
+			t.Errorf("NoPrefilter=%v: alerts %q, want dotted", cfg.NoPrefilter, got)
+		}
+		if got := ids(e.Process(miss)); got != "" {
+			t.Errorf("NoPrefilter=%v: alerts %q on a miss", cfg.NoPrefilter, got)
+		}
+	}
+}
+
+// TestKeywordPrefilter: keyword needles share the named fields' filters;
+// a keyword must still be found in a field some rule names, in a field no
+// rule names, and never through an alias alone.
+func TestKeywordPrefilter(t *testing.T) {
+	kw := "title: kw\nid: kw\nlogsource: {product: windows}\ndetection: {keywords: ['sekurlsa::logonpasswords', 'evil-marker'], condition: keywords}\n"
+	field := "title: img\nid: img\nlogsource: {product: windows, category: process_creation}\ndetection: {sel: {CommandLine|contains: 'vssadmin delete'}, condition: sel}\n"
+	for _, cfg := range []Config{{}, {NoPrefilter: true}} {
+		e := newTestEngine(t, cfg, kw, field)
+		for _, tt := range []struct {
+			line, want string
+		}{
+			{winEvent(sysmon, 1, map[string]string{"CommandLine": `mimikatz.exe "SEKURLSA::LogonPasswords" exit`}), "kw"},
+			{winEvent(sysmon, 1, map[string]string{"Description": "has EVIL-MARKER inside"}), "kw"},
+			{winEvent(sysmon, 1, map[string]string{"CommandLine": `vssadmin delete shadows /all evil-marker`}), "kw,img"},
+			{winEvent(sysmon, 1, map[string]string{"CommandLine": `notepad.exe`}), ""},
+			{winEvent("Security", 4688, map[string]string{"NewProcessName": `C:\evil-marker.exe`}), "kw"},
+		} {
+			if got := ids(e.Process(parseLine(t, tt.line))); got != tt.want {
+				t.Errorf("NoPrefilter=%v: %s: alerts %q, want %q", cfg.NoPrefilter, tt.line, got, tt.want)
+			}
+		}
+	}
+}
+
+// TestGenerationWrap: the per-event marks survive their counter wrapping.
+func TestGenerationWrap(t *testing.T) {
+	rule := "title: w\nid: w\nlogsource: {product: windows, category: process_creation}\ndetection: {sel: {CommandLine|contains: 'vssadmin delete'}, condition: sel}\n"
+	e := newTestEngine(t, Config{}, rule)
+	hit := winEvent(sysmon, 1, map[string]string{"CommandLine": `vssadmin delete shadows`})
+	miss := winEvent(sysmon, 1, map[string]string{"CommandLine": `vssadmin list shadows`})
+	e.Process(parseLine(t, hit)) // builds the route
+	e.gen = ^uint32(0) - 2
+	for i := 0; i < 6; i++ {
+		if got := ids(e.Process(parseLine(t, hit))); got != "w" {
+			t.Fatalf("event %d (gen %d): alerts %q, want w", i, e.gen, got)
+		}
+		if got := ids(e.Process(parseLine(t, miss))); got != "" {
+			t.Fatalf("event %d (gen %d): alerts %q on a miss", i, e.gen, got)
+		}
+	}
+}
+
+// TestRouteCacheBounded: endless distinct log sources neither grow the
+// route cache past its bound nor change results.
+func TestRouteCacheBounded(t *testing.T) {
+	rule := "title: r\nid: r\nlogsource: {category: test}\ndetection: {sel: {msg|contains: evil}, condition: sel}\n"
+	e := newTestEngine(t, Config{}, rule)
+	p := parse.NewParser(parse.Auto)
+	var ev event.Event
+	for i := 0; i < maxRoutes+100; i++ {
+		line := `{"logsource":{"product":"p` + strconv.Itoa(i) + `","category":"test"},"msg":"an evil thing"}`
+		if err := p.Parse(line, &ev); err != nil {
+			t.Fatal(err)
+		}
+		if got := ids(e.Process(&ev)); got != "r" {
+			t.Fatalf("event %d: alerts %q, want r", i, got)
+		}
+		if len(e.routes) > maxRoutes || len(e.bySet) > maxRoutes {
+			t.Fatalf("event %d: %d routes, %d prefilters cached", i, len(e.routes), len(e.bySet))
+		}
 	}
 }

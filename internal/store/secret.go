@@ -41,8 +41,8 @@ func (tx *Tx) DeleteSecret(ctx context.Context, name string) error {
 	return tx.Audit(ctx, audit.Record{Action: "secret.delete", ObjectType: "secret", ObjectID: name})
 }
 
-// RewrapSealed passes every sealed value in the database (users' TOTP seeds
-// and the secrets table) through rewrap and writes the result back, in the
+// RewrapSealed passes every sealed value in the database (users' TOTP seeds,
+// the secrets table and the modules' sealed columns) through rewrap and writes the result back, in the
 // caller's transaction; it audits one "secret.rewrap" entry naming the new
 // key id and the count. Other packages that store sealed values add their
 // tables here.
@@ -74,6 +74,19 @@ func (tx *Tx) RewrapSealed(ctx context.Context, newKeyID string, rewrap func([]b
 	if err := collect("secrets", "id", "ciphertext", func() any { return new(int64) }); err != nil {
 		return 0, err
 	}
+	// The modules' sealed values: incident files, notification channels'
+	// targets and secrets, queued notification events, ISMS evidence files.
+	for _, c := range []struct{ table, idCol, col string }{
+		{"incident_files", "id", "data"},
+		{"notify_channels", "id", "target"},
+		{"notify_channels", "id", "secret"},
+		{"notify_deliveries", "id", "event"},
+		{"isms_evidence_files", "evidence_id", "sealed"},
+	} {
+		if err := collect(c.table, c.idCol, c.col, func() any { return new(int64) }); err != nil {
+			return 0, err
+		}
+	}
 	for _, it := range items {
 		nv, err := rewrap(it.val)
 		if err != nil {
@@ -81,8 +94,12 @@ func (tx *Tx) RewrapSealed(ctx context.Context, newKeyID string, rewrap func([]b
 		}
 		q := "UPDATE " + it.table + " SET " + it.col + " = ? WHERE " + it.idCol + " = ?"
 		args := []any{nv, *it.id.(*int64)}
-		if it.table == "secrets" {
+		switch it.table {
+		case "secrets":
 			q = "UPDATE secrets SET ciphertext = ?, key_id = ? WHERE id = ?"
+			args = []any{nv, newKeyID, *it.id.(*int64)}
+		case "isms_evidence_files":
+			q = "UPDATE isms_evidence_files SET sealed = ?, key_id = ? WHERE evidence_id = ?"
 			args = []any{nv, newKeyID, *it.id.(*int64)}
 		}
 		if _, err := tx.Exec(ctx, q, args...); err != nil {

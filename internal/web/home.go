@@ -15,19 +15,43 @@ type homeData struct {
 	Teams        int
 	Recent       []audit.Entry
 	ShowAudit    bool
+	// PendingPolicies counts the published policies the user has yet to
+	// read and acknowledge (new hires see theirs at the first sign-in).
+	PendingPolicies int
 }
 
-// home is the dashboard; an agent lands on their own profile instead.
+// pendingPolicies counts the policies waiting for p's acknowledgement (0
+// when the policy module is absent or p is not a person).
+func (s *Server) pendingPolicies(r *http.Request) (int, error) {
+	if s.ismsRisk.Store == nil {
+		return 0, nil
+	}
+	m, err := s.ismsRisk.Store.ISMSPolicyMember(r.Context(), principal(r).UserID)
+	if err != nil || m == nil {
+		return 0, err
+	}
+	list, err := s.ismsRisk.Store.ISMSPolicyPending(r.Context(), *m)
+	return len(list), err
+}
+
+// home is the dashboard; an agent lands on the policies waiting for their
+// acknowledgement, or on their own profile when there are none.
 func (s *Server) home(w http.ResponseWriter, r *http.Request) error {
 	p := principal(r)
+	pending, err := s.pendingPolicies(r)
+	if err != nil {
+		return err
+	}
 	if p.Role == identity.RoleAgent {
+		if pending > 0 {
+			return redirect(w, r, "/policies/mine")
+		}
 		return redirect(w, r, "/profile")
 	}
 	ctx := r.Context()
 	sc := p.Scope()
-	var d homeData
+	d := homeData{PendingPolicies: pending}
 	active := true
-	var err error
 	if _, d.ActivePeople, err = s.store.People(ctx, org.PersonFilter{Scope: sc, Active: &active, Page: org.Page{Limit: 1}}); err != nil {
 		return err
 	}

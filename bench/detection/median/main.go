@@ -28,7 +28,9 @@ func main() {
 		}
 		name := f[0]
 		if i := strings.LastIndexByte(name, '-'); i > 0 {
-			name = name[:i] // drop -GOMAXPROCS
+			if _, err := strconv.Atoi(name[i+1:]); err == nil {
+				name = name[:i] // drop -GOMAXPROCS
+			}
 		}
 		if !seen[name] {
 			seen[name] = true

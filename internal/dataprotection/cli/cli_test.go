@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"os"
@@ -134,5 +135,35 @@ func TestRedactFileAtomic(t *testing.T) {
 	o, _, err := run(t, Redact, "Cliente: 4111 1111 1111 1111\n", "--operator", "mask", "-", "-")
 	if err != nil || o != "Cliente: 4111 11** **** 1111\n" {
 		t.Errorf("stdin redact = %q, %v", o, err)
+	}
+}
+
+// TestEMLBase64Part: the command-line tools decode a base64 body of an
+// .eml for scanning, and redaction re-encodes it the same way.
+func TestEMLBase64Part(t *testing.T) {
+	dir := t.TempDir()
+	body := "Mi tarjeta es 4111 1111 1111 1111, gracias.\n"
+	enc := base64.StdEncoding.EncodeToString([]byte(body))
+	in := writeFile(t, dir, "m.eml", "From: ana@example.com\r\nSubject: t\r\nMIME-Version: 1.0\r\n"+
+		"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"+enc+"\r\n")
+	out, errOut, err := run(t, Scan, "", in)
+	if err != nil || !strings.Contains(out, `"entity":"CREDIT_CARD"`) {
+		t.Fatalf("scan of a base64 part = %q, %q, %v", out, errOut, err)
+	}
+	dst := filepath.Join(dir, "out.eml")
+	if _, errOut, err := run(t, Redact, "", "--operator", "mask", in, dst); err != nil {
+		t.Fatalf("redact: %v %s", err, errOut)
+	}
+	got, _ := os.ReadFile(dst)
+	i := bytes.Index(got, []byte("\r\n\r\n"))
+	dec, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(got[i+4:])))
+	if err != nil {
+		t.Fatalf("redacted body is not base64: %v\n%s", err, got)
+	}
+	if string(dec) != "Mi tarjeta es 4111 11** **** 1111, gracias.\n" {
+		t.Errorf("redacted body = %q", dec)
+	}
+	if bytes.Contains(got, []byte("ana@example.com")) {
+		t.Errorf("the sender's address survived redaction:\n%s", got)
 	}
 }

@@ -104,7 +104,14 @@ func TestPresidioSet(t *testing.T) {
 			t.Errorf("%s F2 = %v, want ≥ %.2f", e, c, min)
 		}
 	}
-	if f := res.Overall().F(2); f < 0.62 {
-		t.Errorf("overall F2 %.3f, want ≥ 0.62 (regression guard; Presidio's published figure is 0.60)", f)
+	// The target is 0.80 overall; the guards sit a little under
+	// the measured figures (docs/bench-dataprotection.md).
+	for e, min := range map[string]float64{"PERSON": 0.77, "LOCATION": 0.83, "PHONE_NUMBER": 0.90, "DATE_TIME": 0.95} {
+		if c := res.PerEntity[e]; c == nil || c.F(2) < min {
+			t.Errorf("%s F2 = %v, want ≥ %.2f (regression guard)", e, c, min)
+		}
+	}
+	if f := res.Overall().F(2); f < 0.86 {
+		t.Errorf("overall F2 %.3f, want ≥ 0.86 (regression guard; target 0.80, Presidio's published figure 0.60)", f)
 	}
 }

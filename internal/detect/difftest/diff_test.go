@@ -230,6 +230,7 @@ func contains(l []string, s string) bool {
 // from every corpus rule's own detection values. Every disagreement must
 // have a known cause, each a sigma-go deviation from the specification.
 func TestDifferential(t *testing.T) {
+	t.Parallel() // independent, and the two slowest tests of the package
 	dir := corpus
 	if testing.Short() {
 		dir = corpus + "/rules/windows/process_creation"

@@ -15,6 +15,7 @@ import (
 // engine gives exactly the alerts of evaluating every rule on every event
 // (restricted to the rules the event's log sources admit).
 func TestPrefilterEquivalence(t *testing.T) {
+	t.Parallel() // independent, and the two slowest tests of the package
 	n, dir := 1500, corpus+"/rules/windows"
 	if testing.Short() {
 		n, dir = 300, corpus+"/rules/windows/process_creation"

@@ -29,7 +29,7 @@ func naive(needles []string, text string) []int32 {
 }
 
 func TestFilter(t *testing.T) {
-	needles := []string{"\\cmd.exe", "powershell", "-enc", "ab", "x", "shell.ex", "é€", "aaaa"}
+	needles := []string{"\\cmd.exe", "powershell", "-enc", "ab", "x", "shell.ex", "é€", "aaaa", "/c ", "e ", " "}
 	f := New(needles)
 	for _, text := range []string{
 		"c:\\windows\\system32\\cmd.exe /c whoami",
@@ -46,6 +46,8 @@ func TestFilter(t *testing.T) {
 func FuzzFilter(f *testing.F) {
 	f.Add("cmd.exe,shell,ab", "c:\\cmd.exe powershell")
 	f.Add("aaaa,aaab", "aaaaaaab")
+	f.Add("a,ab,abc,e ,/c,-e ,x", "CMD /C Echo -E abc")
+	f.Add("é,€a,aé", "Éé€a")
 	f.Fuzz(func(t *testing.T, list, text string) {
 		var needles []string
 		for _, n := range strings.Split(list, ",") {

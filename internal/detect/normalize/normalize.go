@@ -55,6 +55,7 @@ func (s *stringOrList) UnmarshalYAML(n *yaml.Node) error {
 type cond struct {
 	field  string
 	values []string // lower-cased; nil means "field exists"
+	slot   int      // index of field among the Normalizer's condition fields
 }
 
 type fieldMap struct {
@@ -74,14 +75,20 @@ type lsTemplate struct{ product, category, service string }
 // Normalizer applies mapping files to events. It is safe for concurrent use.
 type Normalizer struct {
 	sources   []*source
-	byChannel map[string][]int // lower-cased Channel → indexes into sources
+	byChannel map[string][]int // lower-cased Channel → indexes into sources (without an EventID condition)
+	byEvent   map[string][]int // lower-cased Channel + "\x00" + EventID → indexes into sources
 	general   []int            // sources without a Channel condition
+	slots     map[string]int   // condition field → slot in Apply's lookup cache
 }
+
+// maxSlots bounds Apply's per-event cache of condition field lookups;
+// fields beyond it are looked up every time.
+const maxSlots = 64
 
 // New builds a Normalizer from the embedded default mapping followed by
 // extra mapping files (each a YAML document in the File schema).
 func New(extra ...[]byte) (*Normalizer, error) {
-	n := &Normalizer{byChannel: map[string][]int{}}
+	n := &Normalizer{byChannel: map[string][]int{}, byEvent: map[string][]int{}, slots: map[string]int{}}
 	for i, data := range append([][]byte{defaultMappings}, extra...) {
 		var f File
 		if err := yaml.Unmarshal(data, &f); err != nil {
@@ -98,11 +105,24 @@ func New(extra ...[]byte) (*Normalizer, error) {
 
 func (n *Normalizer) add(sp SourceSpec) error {
 	s := &source{name: sp.Name}
-	var channels []string
+	var channels, eventIDs []string
 	keys := sortedKeys(sp.When)
 	for _, k := range keys {
 		vals := sp.When[k]
-		c := cond{field: k}
+		if len(vals) == 0 {
+			return fmt.Errorf("when %s: empty list of values (use '*' to require only that the field exists)", k)
+		}
+		c := cond{field: k, slot: -1}
+		if k != "_format" {
+			slot, ok := n.slots[k]
+			if !ok {
+				slot = len(n.slots)
+				n.slots[k] = slot
+			}
+			if slot < maxSlots {
+				c.slot = slot
+			}
+		}
 		if !(len(vals) == 1 && vals[0] == "*") {
 			for _, v := range vals {
 				c.values = append(c.values, strings.ToLower(v))
@@ -110,6 +130,9 @@ func (n *Normalizer) add(sp SourceSpec) error {
 		}
 		if k == "Channel" && c.values != nil {
 			channels = c.values
+		}
+		if k == "EventID" && c.values != nil {
+			eventIDs = c.values
 		}
 		if k == "_format" {
 			// The cheapest test goes first.
@@ -131,11 +154,19 @@ func (n *Normalizer) add(sp SourceSpec) error {
 	}
 	idx := len(n.sources)
 	n.sources = append(n.sources, s)
-	if channels != nil {
+	switch {
+	case channels != nil && eventIDs != nil:
+		for _, c := range channels {
+			for _, id := range eventIDs {
+				k := c + "\x00" + id
+				n.byEvent[k] = append(n.byEvent[k], idx)
+			}
+		}
+	case channels != nil:
 		for _, c := range channels {
 			n.byChannel[c] = append(n.byChannel[c], idx)
 		}
-	} else {
+	default:
 		n.general = append(n.general, idx)
 	}
 	return nil
@@ -155,44 +186,89 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
+// lookups caches, for one Apply, the lower-cased value of each condition
+// field (looked up at most once until a source adds fields).
+type lookups struct {
+	done    uint64 // slot looked up
+	present uint64 // slot's field exists
+	lower   [maxSlots]string
+}
+
+func (c *lookups) get(e *event.Event, cd *cond) (string, bool) {
+	if cd.slot < 0 {
+		if f := e.Get(cd.field); f != nil {
+			return f.Lower(), true
+		}
+		return "", false
+	}
+	bit := uint64(1) << cd.slot
+	if c.done&bit == 0 {
+		c.done |= bit
+		if f := e.Get(cd.field); f != nil {
+			c.present |= bit
+			c.lower[cd.slot] = f.Lower()
+		}
+	}
+	return c.lower[cd.slot], c.present&bit != 0
+}
+
 // Apply adds log sources and mapped field names to e.
 func (n *Normalizer) Apply(e *event.Event) {
-	var chIdx []int
+	var cache lookups
+	var chIdx, evIdx []int
 	if f := e.Get("Channel"); f != nil {
-		chIdx = n.byChannel[f.Lower()]
+		ch := f.Lower()
+		chIdx = n.byChannel[ch]
+		if id := e.Get("EventID"); id != nil {
+			var kb [128]byte
+			k := append(append(append(kb[:0], ch...), 0), id.Lower()...)
+			evIdx = n.byEvent[string(k)]
+		}
 	}
-	// Apply in file order: merge the two sorted index lists.
-	i, j := 0, 0
-	for i < len(chIdx) || j < len(n.general) {
-		var k int
-		if j >= len(n.general) || (i < len(chIdx) && chIdx[i] < n.general[j]) {
+	// Apply in file order: merge the three sorted index lists.
+	i, j, l := 0, 0, 0
+	for {
+		k := -1
+		if i < len(chIdx) {
 			k = chIdx[i]
-			i++
-		} else {
+		}
+		if l < len(evIdx) && (k < 0 || evIdx[l] < k) {
+			k = evIdx[l]
+		}
+		if j < len(n.general) && (k < 0 || n.general[j] < k) {
 			k = n.general[j]
+		}
+		if k < 0 {
+			break
+		}
+		switch {
+		case i < len(chIdx) && chIdx[i] == k:
+			i++
+		case l < len(evIdx) && evIdx[l] == k:
+			l++
+		default:
 			j++
 		}
 		s := n.sources[k]
-		if s.matches(e) {
+		if s.matches(e, &cache) {
 			s.apply(e)
+			cache.done = 0 // the source may have added condition fields
 		}
 	}
 }
 
-func (s *source) matches(e *event.Event) bool {
-	for _, c := range s.conds {
+func (s *source) matches(e *event.Event, cache *lookups) bool {
+	for ci := range s.conds {
+		c := &s.conds[ci]
 		var v string
 		if c.field == "_format" {
 			v = e.Format
 		} else {
-			f := e.Get(c.field)
-			if f == nil {
+			lv, ok := cache.get(e, c)
+			if !ok {
 				return false
 			}
-			if c.values == nil {
-				continue
-			}
-			v = f.Lower()
+			v = lv
 		}
 		if c.values == nil {
 			continue

@@ -62,6 +62,15 @@ func BenchmarkParseSyslog(b *testing.B) { benchParse(b, syslogLine) }
 // BenchmarkParseCEF parses CEF inside RFC 3164 syslog.
 func BenchmarkParseCEF(b *testing.B) { benchParse(b, cefLine) }
 
+func evtxLine(i int) string {
+	return fmt.Sprintf(`{"Event":{"#attributes":{"xmlns":"http://schemas.microsoft.com/win/2004/08/events/event"},"System":{"Provider":{"#attributes":{"Name":"Microsoft-Windows-Sysmon","Guid":"5770385F-C22A-43E0-BF4C-06F5698FFBD9"}},"EventID":1,"Version":5,"Level":4,"Task":1,"Opcode":0,"Keywords":"0x8000000000000000","TimeCreated":{"#attributes":{"SystemTime":"2026-11-27T03:04:%02d.%06dZ"}},"EventRecordID":%d,"Correlation":null,"Execution":{"#attributes":{"ProcessID":3216,"ThreadID":4012}},"Channel":"Microsoft-Windows-Sysmon/Operational","Computer":"ws-agent-%02d.cc.example.com","Security":{"#attributes":{"UserID":"S-1-5-18"}}},"EventData":{"RuleName":"-","UtcTime":"2026-11-27 03:04:%02d.%03d","ProcessGuid":"{2d6c3a4e-5f6b-6389-1a02-000000001e00}","ProcessId":%d,"Image":"C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe","FileVersion":"10.0.19041.546","Description":"Windows PowerShell","Product":"Microsoft® Windows® Operating System","Company":"Microsoft Corporation","OriginalFileName":"PowerShell.EXE","CommandLine":"powershell.exe -NoProfile -ExecutionPolicy Bypass -File \"C:\\ProgramData\\cc\\agent%02d.ps1\"","CurrentDirectory":"C:\\Windows\\system32\\","User":"CC\\agent%02d","LogonGuid":"{2d6c3a4e-5f6b-6389-e703-000000000000}","LogonId":"0x3e7","TerminalSessionId":0,"IntegrityLevel":"System","Hashes":"SHA256=908B64B1971A979C7E3E8CE4621945CBA84854CB98D76367B791A6E22B5F6D53","ParentProcessGuid":"{2d6c3a4e-5f6b-6389-1902-000000001e00}","ParentProcessId":%d,"ParentImage":"C:\\Windows\\System32\\svchost.exe","ParentCommandLine":"C:\\Windows\\system32\\svchost.exe -k netsvcs -p -s Schedule","ParentUser":"NT AUTHORITY\\SYSTEM"}}}`,
+		i%60, i%1000000, 100000+i, i%50, i%60, i%1000, 1000+i%5000, i%40, i%40, 900+i%100)
+}
+
+// BenchmarkParseEvtxJSON parses Sysmon process-creation events exported by
+// an evtx-to-JSON tool (about 1.9 KB each, with escaped paths).
+func BenchmarkParseEvtxJSON(b *testing.B) { benchParse(b, evtxLine) }
+
 // BenchmarkReadAndParse streams a 64 MiB syslog/CEF mix through Reader and
 // Parser; memory stays flat (reported as heap-MB after the run).
 func BenchmarkReadAndParse(b *testing.B) {
@@ -102,6 +111,28 @@ func TestBenchLinesParse(t *testing.T) {
 			if err := NewParser(Auto).Parse(l, &e); err != nil {
 				t.Fatalf("Parse(%q): %v", l, err)
 			}
+		}
+	}
+}
+
+// TestEvtxBenchLine: the benchmark's event parses as the Windows event it is.
+func TestEvtxBenchLine(t *testing.T) {
+	var e event.Event
+	if err := NewParser(Auto).Parse(evtxLine(1), &e); err != nil {
+		t.Fatal(err)
+	}
+	if e.Format != string(EvtxJSON) {
+		t.Fatalf("format %q", e.Format)
+	}
+	for name, want := range map[string]string{
+		"EventID":       "1",
+		"Channel":       "Microsoft-Windows-Sysmon/Operational",
+		"Provider_Name": "Microsoft-Windows-Sysmon",
+		"CommandLine":   `powershell.exe -NoProfile -ExecutionPolicy Bypass -File "C:\ProgramData\cc\agent01.ps1"`,
+		"ParentImage":   `C:\Windows\System32\svchost.exe`,
+	} {
+		if v, _ := e.Value(name); v != want {
+			t.Errorf("%s = %q, want %q", name, v, want)
 		}
 	}
 }

@@ -49,12 +49,15 @@ func cutHeader(s string) (val, rest string, ok bool) {
 // unescapeCEF removes a backslash before any of chars; \n and \r become
 // newline and carriage return when chars allows them.
 func unescapeCEF(s, chars string) string {
-	b := make([]byte, 0, len(s))
+	return string(appendUnescapedCEF(make([]byte, 0, len(s)), s, chars))
+}
+
+// appendUnescapedCEF appends s unescaped (see unescapeCEF) to b.
+func appendUnescapedCEF(b []byte, s, chars string) []byte {
 	for {
 		i := strings.IndexByte(s, '\\')
 		if i < 0 || i+1 >= len(s) {
-			b = append(b, s...)
-			return string(b)
+			return append(b, s...)
 		}
 		b = append(b, s[:i]...)
 		n := s[i+1]
@@ -76,16 +79,26 @@ func unescapeCEF(s, chars string) string {
 // contain spaces: a value runs until the space before the next key=.
 func parseCEFExtension(s string, e *event.Event) error {
 	s = strings.TrimLeft(s, " ")
-	type kv struct{ k, v string }
-	var labels [16]kv
+	type label struct {
+		k     string
+		field int // the field holding the label's text
+	}
+	var labels [16]label
 	nl := 0
+	// The unescaped text of every escaped value goes into one buffer that
+	// becomes one string at the end (one allocation per record).
+	var bufArr [512]byte
+	var spansArr [16]cefSpan
+	buf, spans := bufArr[:0], spansArr[:0]
 	for len(s) > 0 {
 		eq := indexUnescaped(s, '=')
 		if eq <= 0 {
+			fixCEFSpans(e, buf, spans)
 			return fmt.Errorf("cef: extension %q has no key=value", truncate(s, 40))
 		}
 		key := s[:eq]
 		if strings.IndexByte(key, ' ') >= 0 {
+			fixCEFSpans(e, buf, spans)
 			return fmt.Errorf("cef: bad extension key %q", truncate(key, 40))
 		}
 		rest := s[eq+1:]
@@ -111,35 +124,56 @@ func parseCEFExtension(s string, e *event.Event) error {
 			}
 		}
 		val := rest[:end]
-		if strings.IndexByte(val, '\\') >= 0 {
-			val = unescapeCEF(val, "=\\nr")
-		}
 		if len(e.Fields) >= maxFields {
+			fixCEFSpans(e, buf, spans)
 			return errTooManyFields
 		}
-		e.Add(key, val, event.String)
+		if strings.IndexByte(val, '\\') >= 0 {
+			start := len(buf)
+			buf = appendUnescapedCEF(buf, val, "=\\nr")
+			spans = append(spans, cefSpan{len(e.Fields), start, len(buf)})
+			val = ""
+		}
 		if strings.HasSuffix(key, "Label") && nl < len(labels) {
-			labels[nl] = kv{strings.TrimSuffix(key, "Label"), val}
+			labels[nl] = label{strings.TrimSuffix(key, "Label"), len(e.Fields)}
 			nl++
 		}
+		e.Add(key, val, event.String)
 		if end == len(rest) {
 			break
 		}
 		s = strings.TrimLeft(rest[end:], " ")
 	}
+	fixCEFSpans(e, buf, spans)
 	// cs1Label=Foo cs1=bar also makes "Foo" addressable.
 	for _, l := range labels[:nl] {
-		if l.v == "" {
+		v := e.Fields[l.field].Value
+		if v == "" {
 			continue
 		}
 		for i := range e.Fields {
 			if e.Fields[i].Name == l.k {
-				e.Alias(l.v, i)
+				e.Alias(v, i)
 				break
 			}
 		}
 	}
 	return nil
+}
+
+// cefSpan says that field number field's value is buf[start:end].
+type cefSpan struct{ field, start, end int }
+
+// fixCEFSpans gives the escaped values their unescaped text, with one
+// allocation for all of them.
+func fixCEFSpans(e *event.Event, buf []byte, spans []cefSpan) {
+	if len(spans) == 0 {
+		return
+	}
+	all := string(buf)
+	for _, sp := range spans {
+		e.Fields[sp.field].Value = all[sp.start:sp.end]
+	}
 }
 
 func indexUnescaped(s string, c byte) int {

@@ -55,11 +55,22 @@ func (p *Parser) addEvtxNames(e *event.Event) {
 	}
 	for i := range e.Fields {
 		f := &e.Fields[i]
-		short, ok := p.evtxNames[f.Name]
-		if !ok {
-			short, _ = evtxShortName(f.Name)
-			if len(p.evtxNames) < maxInterned {
-				p.evtxNames[f.Name] = short
+		var short string
+		if i < len(p.evtxLast) && p.evtxLast[i].from == f.Name {
+			short = p.evtxLast[i].to // same shape as the previous event
+		} else {
+			var ok bool
+			short, ok = p.evtxNames[f.Name]
+			if !ok {
+				short, _ = evtxShortName(f.Name)
+				if len(p.evtxNames) < maxInterned {
+					p.evtxNames[f.Name] = short
+				}
+			}
+			if i < len(p.evtxLast) {
+				p.evtxLast[i] = rename{f.Name, short}
+			} else if i == len(p.evtxLast) && i < maxPositions {
+				p.evtxLast = append(p.evtxLast, rename{f.Name, short})
 			}
 		}
 		if short == "" {
@@ -79,6 +90,9 @@ func (p *Parser) addEvtxNames(e *event.Event) {
 	}
 	e.Resolve = resolveEvtx
 }
+
+// rename is one remembered evtx field renaming.
+type rename struct{ from, to string }
 
 // resolveEvtx maps a dotted evtx path to the field name it was renamed to.
 func resolveEvtx(name string) string {

@@ -28,17 +28,47 @@ type jsonFlattener struct {
 	e    *event.Event
 	path []byte
 	in   *interner
+	sc   *jsonScratch
+
+	// deferEsc asks strEscaped to leave a field value's unescaped text in
+	// sc.esc (reported through escPending, escStart, escEnd) instead of
+	// allocating a string for it.
+	deferEsc         bool
+	escPending       bool
+	escStart, escEnd int
 }
 
+// jsonScratch is reused from record to record: the unescaped text of every
+// escaped string value of one record goes into esc, which becomes one
+// string at the end (one allocation per record rather than one per value).
+type jsonScratch struct {
+	esc     []byte
+	pending []escSpan
+}
+
+// escSpan says that field number field's value is esc[start:end].
+type escSpan struct{ field, start, end int }
+
 // parseJSON flattens the JSON object in line into e.
-func parseJSON(line string, e *event.Event, in *interner) error {
+func parseJSON(line string, e *event.Event, in *interner, sc *jsonScratch) error {
 	var pathBuf [128]byte
-	f := jsonFlattener{s: line, e: e, path: pathBuf[:0], in: in}
+	sc.esc, sc.pending = sc.esc[:0], sc.pending[:0]
+	f := jsonFlattener{s: line, e: e, path: pathBuf[:0], in: in, sc: sc}
 	f.skipSpace()
 	if f.i >= len(f.s) || f.s[f.i] != '{' {
 		return fmt.Errorf("json: want an object at offset %d", f.i)
 	}
-	if err := f.value(0); err != nil {
+	err := f.value(0)
+	if len(sc.pending) > 0 {
+		all := string(sc.esc)
+		for _, p := range sc.pending {
+			e.Fields[p.field].Value = all[p.start:p.end]
+		}
+	}
+	if cap(sc.esc) > 1<<20 {
+		sc.esc = nil // do not keep one enormous record's buffer
+	}
+	if err != nil {
 		return err
 	}
 	f.skipSpace()
@@ -67,7 +97,7 @@ func (f *jsonFlattener) add(value string, kind event.Kind) error {
 	if len(f.e.Fields) >= maxFields {
 		return errTooManyFields
 	}
-	f.e.Add(f.in.get(f.path), value, kind)
+	f.e.Add(f.in.get(f.path, len(f.e.Fields)), value, kind)
 	return nil
 }
 
@@ -175,9 +205,19 @@ func (f *jsonFlattener) value(depth int) error {
 		}
 		return nil
 	default:
+		f.deferEsc = true
 		v, kind, err := f.scalar()
+		f.deferEsc = false
 		if err != nil {
+			f.escPending = false
 			return err
+		}
+		if f.escPending {
+			f.escPending = false
+			if len(f.e.Fields) >= maxFields {
+				return errTooManyFields
+			}
+			f.sc.pending = append(f.sc.pending, escSpan{len(f.e.Fields), f.escStart, f.escEnd})
 		}
 		return f.add(v, kind)
 	}
@@ -187,7 +227,7 @@ func (f *jsonFlattener) addList(items []string) error {
 	if len(f.e.Fields) >= maxFields {
 		return errTooManyFields
 	}
-	f.e.AddList(f.in.get(f.path), items)
+	f.e.AddList(f.in.get(f.path, len(f.e.Fields)), items)
 	return nil
 }
 
@@ -237,6 +277,10 @@ func (f *jsonFlattener) str() (string, error) {
 	start := f.i
 	for f.i < len(f.s) {
 		c := f.s[f.i]
+		if !strSpecial[c] {
+			f.i++
+			continue
+		}
 		if c == '"' {
 			s := f.s[start:f.i]
 			f.i++
@@ -245,23 +289,41 @@ func (f *jsonFlattener) str() (string, error) {
 		if c == '\\' {
 			return f.strEscaped(start)
 		}
-		if c < 0x20 {
-			return "", f.errorf("control character in string")
-		}
-		f.i++
+		return "", f.errorf("control character in string")
 	}
 	return "", f.errorf("unterminated string")
 }
 
+// strSpecial marks the bytes that end the plain run of a JSON string: the
+// closing quote, a backslash and control characters.
+var strSpecial = func() (t [256]bool) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return
+}()
+
 func (f *jsonFlattener) strEscaped(start int) (string, error) {
-	b := make([]byte, 0, f.i-start+16)
-	b = append(b, f.s[start:f.i]...)
+	b0 := len(f.sc.esc)
+	b := append(f.sc.esc, f.s[start:f.i]...)
+	defer func() {
+		if f.escPending {
+			f.sc.esc = b // keep the deferred value's text
+		} else {
+			f.sc.esc = b[:b0]
+		}
+	}()
 	for f.i < len(f.s) {
 		c := f.s[f.i]
 		switch {
 		case c == '"':
 			f.i++
-			return string(b), nil
+			if f.deferEsc {
+				f.escPending, f.escStart, f.escEnd = true, b0, len(b)
+				return "", nil
+			}
+			return string(b[b0:]), nil
 		case c < 0x20:
 			return "", f.errorf("control character in string")
 		case c != '\\':

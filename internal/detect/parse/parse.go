@@ -49,10 +49,12 @@ type Parser struct {
 	// means time.Now.
 	Now func() time.Time
 
-	names     interner
-	evtxNames map[string]string // dotted evtx path → Sigma name ("" for none)
-	nowAt     time.Time         // cached reference time, refreshed every 4096 calls
-	nowUses   int
+	names       interner
+	jsonScratch jsonScratch
+	evtxNames   map[string]string // dotted evtx path → Sigma name ("" for none)
+	evtxLast    []rename          // renaming of field number i in the previous evtx event
+	nowAt       time.Time         // cached reference time, refreshed every 4096 calls
+	nowUses     int
 }
 
 // now returns the reference time, calling Now only now and then.
@@ -86,7 +88,7 @@ func (p *Parser) Parse(record string, e *event.Event) error {
 	var err error
 	switch f {
 	case JSON, EvtxJSON:
-		err = parseJSON(strings.TrimSpace(record), e, &p.names)
+		err = parseJSON(strings.TrimSpace(record), e, &p.names, &p.jsonScratch)
 		if err == nil {
 			p.classifyJSON(e, f == EvtxJSON)
 		}

@@ -173,3 +173,19 @@ func TestFastRFC3339(t *testing.T) {
 		}
 	}
 }
+
+// TestCEFEscapedValues: escaped extension values and labels with escapes
+// get their unescaped text.
+func TestCEFEscapedValues(t *testing.T) {
+	var e event.Event
+	p := NewParser(CEF)
+	err := p.Parse(`CEF:0|V|P|1|2|N|3|fname=a\=b.exe cs1Label=Rule\\Name cs1=x\\y msg=line1\nline2 suser=CC\\agent01`, &e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{"fname": "a=b.exe", "cs1Label": `Rule\Name`, "cs1": `x\y`, `Rule\Name`: `x\y`, "msg": "line1\nline2", "suser": `CC\agent01`} {
+		if v, ok := e.Value(name); !ok || v != want {
+			t.Errorf("%s = %q (%v), want %q", name, v, ok, want)
+		}
+	}
+}

@@ -228,17 +228,25 @@ func after(prev Clock) (time.Time, string) {
 	return prev.Deadline, "provisional: counted from the deadline of " + prev.ID + " until it is submitted"
 }
 
-func newClock(id string, k Kind, rule, to string, start, deadline time.Time, subs map[string]Submission, now time.Time) Clock {
-	c := Clock{ID: id, Kind: k, Rule: rule, Recipient: to, Start: start, Deadline: deadline}
+// Warnings returns the reminder points of a clock running from start to
+// deadline, earliest first: at 50 % and 75 % of the span, and 2 h before the
+// deadline when the span is longer than 2 h.
+func Warnings(start, deadline time.Time) []Warning {
 	span := deadline.Sub(start)
-	c.Warnings = []Warning{
+	w := []Warning{
 		{Label: "50%", At: start.Add(span / 2)},
 		{Label: "75%", At: start.Add(span * 3 / 4)},
 	}
 	if span > 2*time.Hour {
-		c.Warnings = append(c.Warnings, Warning{Label: "2h", At: deadline.Add(-2 * time.Hour)})
-		sort.SliceStable(c.Warnings, func(i, j int) bool { return c.Warnings[i].At.Before(c.Warnings[j].At) })
+		w = append(w, Warning{Label: "2h", At: deadline.Add(-2 * time.Hour)})
+		sort.SliceStable(w, func(i, j int) bool { return w[i].At.Before(w[j].At) })
 	}
+	return w
+}
+
+func newClock(id string, k Kind, rule, to string, start, deadline time.Time, subs map[string]Submission, now time.Time) Clock {
+	c := Clock{ID: id, Kind: k, Rule: rule, Recipient: to, Start: start, Deadline: deadline}
+	c.Warnings = Warnings(start, deadline)
 	if s, ok := subs[id]; ok && !s.At.IsZero() {
 		c.Submission = &s
 	}

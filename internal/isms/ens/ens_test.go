@@ -283,3 +283,41 @@ func TestSoAJSON(t *testing.T) {
 		t.Errorf("Unmarshal bad level error = %v", err)
 	}
 }
+
+// TestApplyHandWorkedMedia pins a second system worked out by hand: C=BAJO,
+// I=MEDIO, T=BAJO, A=n.a., D=MEDIO is MEDIA (no dimension ALTO, one MEDIO).
+func TestApplyHandWorkedMedia(t *testing.T) {
+	c := ensCatalog(t)
+	v := Valuation{C: Bajo, I: Medio, T: Bajo, A: NotApplicable, D: Medio}
+	if v.Category() != Media {
+		t.Fatalf("category %v, want MEDIA", v.Category())
+	}
+	tests := []struct {
+		measure string
+		applies bool
+		rs      []string
+	}{
+		{"op.pl.5", true, nil},   // categoría MEDIA: aplica
+		{"op.ext.3", false, nil}, // categoría MEDIA: n.a. (only ALTA)
+		{"op.acc.6", true, []string{"R1", "R2", "R5", "R8", "R9"}}, // max(I, C, T, A) = MEDIO
+		{"op.exp.8", true, nil},  // T=BAJO: aplica
+		{"op.cont.1", true, nil}, // D=MEDIO: aplica
+		{"op.cont.2", false, nil},
+		{"mp.eq.2", false, nil},             // A is n.a.
+		{"mp.info.6", true, []string{"R1"}}, // D=MEDIO
+		{"mp.com.2", true, nil},             // C=BAJO: aplica
+	}
+	for _, tt := range tests {
+		m, err := c.Requirement(tt.measure)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := Apply(m, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Applies != tt.applies || !slices.Equal(got.Reinforcements, tt.rs) {
+			t.Errorf("Apply(%s, %v) = %v %v, want %v %v", tt.measure, v, got.Applies, got.Reinforcements, tt.applies, tt.rs)
+		}
+	}
+}

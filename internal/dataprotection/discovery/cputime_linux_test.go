@@ -1,0 +1,15 @@
+//go:build linux
+
+package discovery
+
+import "golang.org/x/sys/unix"
+
+// threadCPU is the calling thread's CPU time in nanoseconds (lock the
+// goroutine to its thread around the measure).
+func threadCPU() int64 {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
+		return 0
+	}
+	return ts.Nano()
+}

@@ -1,0 +1,6 @@
+//go:build !linux
+
+package discovery
+
+// threadCPU is not measured on this system.
+func threadCPU() int64 { return 0 }
