@@ -100,6 +100,8 @@ func TestDataProtectionScanRedact(t *testing.T) {
 		must(t, err)
 		var scans, redacts int
 		for _, e := range entries {
+			// Hashes and digests are hex and may hold any digit run by chance.
+			e.Hash, e.PrevHash, e.BeforeDigest, e.AfterDigest = "", "", "", ""
 			b, _ := json.Marshal(e)
 			if strings.Contains(string(b), "4111") || strings.Contains(string(b), "12345678") {
 				t.Fatalf("audit entry holds a value: %s", b)

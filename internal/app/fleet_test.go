@@ -25,7 +25,7 @@ func TestFleetDemo(t *testing.T) {
 	st := storetest.SQLite(t)
 	keys, _ := secret.New(secret.Generate())
 	cfg := config.Defaults()
-	cfg.Demo = true
+	cfg.Demo, cfg.DataDir = true, t.TempDir()
 	count := func() int {
 		ds, err := st.FleetDevices(ctx, identity.Scope{All: true}, store.FleetDeviceFilter{Limit: 1000})
 		if err != nil {

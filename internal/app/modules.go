@@ -5,7 +5,6 @@ import (
 	"io/fs"
 
 	"github.com/custodia/custodia/internal/api"
-	"github.com/custodia/custodia/internal/fleet"
 	"github.com/custodia/custodia/internal/incident/triage"
 	"github.com/custodia/custodia/internal/notify"
 	"github.com/custodia/custodia/internal/server"
@@ -46,8 +45,6 @@ type moduleServices struct {
 	Publisher notify.Publisher
 	// Desk is the incident desk: it turns desk reports into incidents.
 	Desk *triage.Service
-	// ReportIntake receives the fleet's desk reports (set by connectModules).
-	FleetIntake func(fleet.ReportIntake)
 }
 
 // connectModules joins the modules that use one another's services: the
@@ -57,7 +54,7 @@ func (a *App) connectModules(mods *modules) {
 	if mods.svc.Desk != nil && mods.svc.Publisher != nil {
 		mods.svc.Desk.SetPublisher(mods.svc.Publisher)
 	}
-	if mods.svc.Desk != nil && mods.svc.FleetIntake != nil {
-		mods.svc.FleetIntake(mods.svc.Desk)
+	if mods.svc.Desk != nil && mods.api.Fleet.Service != nil {
+		mods.api.Fleet.Service.SetReportIntake(mods.svc.Desk)
 	}
 }
