@@ -70,9 +70,14 @@ type ISMSEvidenceInput struct {
 // ISMSFrameworkImport imports a catalogue under key.
 type ISMSFrameworkImport struct {
 	Key      string `json:"key"`
-	Format   string `json:"format" doc:"oscal (OSCAL JSON catalog) or ciso-assistant (library YAML)"`
+	Format   string `json:"format" doc:"oscal (OSCAL JSON catalog), oscal-profile (OSCAL JSON profile selecting controls of loaded frameworks) or ciso-assistant (library YAML)"`
 	Document string `json:"document"`
 	Mappings string `json:"mappings,omitempty" doc:"optional mappings in Custodia's mappings.yaml format"`
+}
+
+// ISMSAssessmentImport carries an OSCAL assessment-results document.
+type ISMSAssessmentImport struct {
+	Document string `json:"document" doc:"OSCAL assessment-results JSON; every finding targets a control of the framework"`
 }
 
 // ISMSRequirementInput records the statement about one requirement.
@@ -147,7 +152,7 @@ func (s *Server) declareISMS() {
 	s.add(&operation{Method: get, Path: "/isms/frameworks", Policy: read, ID: "listISMSFrameworks", Tag: tag,
 		Summary: "The loaded frameworks and every version of them.", Response: []compliance.Framework{}, Handler: s.ismsFrameworks})
 	s.add(&operation{Method: post, Path: "/isms/frameworks", Policy: write, ID: "importISMSFramework", Tag: tag,
-		Summary: "Import an OSCAL catalog or a CISO Assistant library as a new version of a framework; a malformed document reports where and why and changes nothing.",
+		Summary: "Import an OSCAL catalog, an OSCAL profile (stored as a framework holding the controls it selects from loaded frameworks) or a CISO Assistant library as a new version of a framework; a malformed document, an unknown catalogue or control id reports where and why and changes nothing.",
 		Request: ISMSFrameworkImport{}, Status: http.StatusCreated, Response: compliance.Framework{}, Handler: s.ismsImport})
 	s.add(&operation{Method: get, Path: "/isms/frameworks/{key}/oscal", Policy: read, ID: "exportISMSFrameworkOSCAL", Tag: tag,
 		Summary: "Export a framework as an OSCAL catalog.", Params: []param{key}, Response: "", ResponseType: "application/json", Handler: s.ismsExportOSCAL})
@@ -168,6 +173,9 @@ func (s *Server) declareISMS() {
 	s.add(&operation{Method: get, Path: "/isms/frameworks/{key}/soa.oscal-results.json", Policy: read, ID: "getISMSSoAOSCALResults", Tag: tag,
 		Summary: "The Statement of Applicability as OSCAL assessment results (one finding per applicable requirement).", Params: []param{key},
 		Response: "", ResponseType: "application/json", Handler: s.ismsSoAOSCALResults})
+	s.add(&operation{Method: post, Path: "/isms/frameworks/{key}/assessment-results", Policy: write, ID: "importISMSAssessmentResults", Tag: tag,
+		Summary: "Import OSCAL assessment results: each finding's state (satisfied, not-satisfied) becomes the implementation status of the targeted requirement, in one audited transaction (callers who see every client); unknown control ids are refused with their list and nothing changes.",
+		Params:  []param{key}, Request: ISMSAssessmentImport{}, Response: office.AssessmentImport{}, Handler: s.ismsImportAssessment})
 	s.add(&operation{Method: patch, Path: "/isms/frameworks/{key}/requirements/{ref}", Policy: write, ID: "updateISMSRequirement", Tag: tag,
 		Summary: "Record whether a requirement applies (justification required when not), its status and owner (callers who see every client).",
 		Params:  []param{key, ref}, Request: ISMSRequirementInput{}, Response: compliance.RequirementState{}, Handler: s.ismsSetRequirement})
@@ -419,6 +427,19 @@ func (s *Server) ismsSoAOSCALResults(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	return ismscSend(w, "application/json", "soa-"+r.PathValue("key")+"-oscal-results.json", b)
+}
+
+func (s *Server) ismsImportAssessment(w http.ResponseWriter, r *http.Request) error {
+	var in ISMSAssessmentImport
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	res, err := s.isms.Office.ImportAssessment(r.Context(), principal(r), r.PathValue("key"), []byte(in.Document))
+	if err != nil {
+		return ismscErr(err)
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
 }
 
 func (s *Server) ismsSetRequirement(w http.ResponseWriter, r *http.Request) error {

@@ -203,3 +203,51 @@ func TestISMSDeclarationsAreVersioned(t *testing.T) {
 		}
 	})
 }
+
+func TestISMSSetRequirementStatesIsOneTransaction(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		cat := &catalog.Catalog{ID: "acme", Name: "ACME", Version: "1", Requirements: []catalog.Requirement{{ID: "R1", Title: "One"}, {ID: "R2", Title: "Two"}}}
+		if err := st.ISMSSaveImport(ctx, &compliance.Framework{Origin: "oscal"}, cat, []byte(`{}`), nil, "isms.framework.import"); err != nil {
+			t.Fatal(err)
+		}
+		bad := []*compliance.RequirementState{
+			{Catalog: "acme", Requirement: "R1", Applicable: true, Status: catalog.Implemented},
+			{Catalog: "acme", Requirement: "R2", Applicable: true, Status: "done"},
+		}
+		if err := st.ISMSSetRequirementStates(ctx, "acme", bad, "isms.assessment.import", "test"); err == nil || !strings.Contains(err.Error(), "acme:R2") {
+			t.Fatalf("invalid batch = %v, want an error naming acme:R2", err)
+		}
+		states, err := st.ISMSRequirementStates(ctx, "acme")
+		if err != nil || len(states) != 0 {
+			t.Fatalf("refused batch stored %v (%v)", states, err)
+		}
+		good := []*compliance.RequirementState{
+			{Catalog: "acme", Requirement: "R1", Applicable: true, Status: catalog.Implemented},
+			{Catalog: "acme", Requirement: "R2", Applicable: true, Status: catalog.Partial, Justification: "kept"},
+		}
+		if err := st.ISMSSetRequirementStates(ctx, "acme", good, "isms.assessment.import", "2 findings"); err != nil {
+			t.Fatal(err)
+		}
+		states, err = st.ISMSRequirementStates(ctx, "acme")
+		if err != nil || states["R1"].Status != catalog.Implemented || states["R2"].Status != catalog.Partial || states["R2"].Justification != "kept" {
+			t.Fatalf("states = %+v (%v)", states, err)
+		}
+		es, err := st.AuditEntries(ctx, audit.Filter{AllClients: true, Action: "isms.*", Limit: 500})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var updates, imports int
+		for _, e := range es {
+			switch e.Action {
+			case "isms.requirement.update":
+				updates++
+			case "isms.assessment.import":
+				imports++
+			}
+		}
+		if updates != 2 || imports != 1 {
+			t.Fatalf("audit: %d updates, %d imports; want 2 and 1", updates, imports)
+		}
+	})
+}

@@ -371,3 +371,38 @@ func (s *Store) ISMSRisksByControl(ctx context.Context, scope identity.Scope) (m
 	}
 	return out, rows.Err()
 }
+
+// ISMSSetRequirementStates stores several statements of framework key in
+// one transaction (an assessment import): every state is validated first,
+// each change is audited, and a summary entry on the framework records the
+// import (action, detail) even when no state changes. One invalid state
+// changes nothing.
+func (s *Store) ISMSSetRequirementStates(ctx context.Context, key string, states []*compliance.RequirementState, action, detail string) error {
+	for _, st := range states {
+		if st.Catalog != key {
+			return fmt.Errorf("%s:%s: not a requirement of %s", st.Catalog, st.Requirement, key)
+		}
+		if err := st.Validate(); err != nil {
+			return fmt.Errorf("%s:%s: %w", st.Catalog, st.Requirement, err)
+		}
+	}
+	now := time.Now().UTC()
+	return s.InTx(ctx, func(tx *Tx) error {
+		for _, st := range states {
+			st.UpdatedAt = now
+			_, err := tx.Exec(ctx, `INSERT INTO isms_requirement_states (catalog_key, ref, applicable, justification, status, owner_user_id, updated_at, updated_by)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+				ON CONFLICT (catalog_key, ref) DO UPDATE SET applicable = excluded.applicable, justification = excluded.justification, status = excluded.status,
+				owner_user_id = excluded.owner_user_id, updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
+				st.Catalog, st.Requirement, st.Applicable, st.Justification, string(st.Status), nullID(st.OwnerUserID), TimeArg(st.UpdatedAt), nullID(st.UpdatedBy))
+			if err != nil {
+				return fmt.Errorf("set requirement state: %w", err)
+			}
+			if err := tx.Audit(ctx, audit.Record{Action: "isms.requirement.update", ObjectType: "isms_requirement", ObjectID: st.Catalog + ":" + st.Requirement,
+				After: st, Detail: fmt.Sprintf("applicable=%v status=%s (%s)", st.Applicable, st.Status, action)}); err != nil {
+				return err
+			}
+		}
+		return tx.Audit(ctx, audit.Record{Action: action, ObjectType: "isms_framework", ObjectID: key, Detail: detail})
+	})
+}

@@ -52,6 +52,7 @@ func (s *Server) ismsRoutes() []route {
 		{"GET /isms/soa/{key}/export.xlsx", read, s.ismsSoAXLSX},
 		{"GET /isms/soa/{key}/export.oscal-profile.json", read, s.ismsSoAOSCALProfile},
 		{"GET /isms/soa/{key}/export.oscal-results.json", read, s.ismsSoAOSCALResults},
+		{"POST /isms/soa/{key}/assessment-results", write, s.ismsImportAssessment},
 		{"GET /isms/soa/{key}/{ref}", read, s.ismsRequirement},
 		{"POST /isms/soa/{key}/{ref}", write, s.ismsRequirementSave},
 		{"POST /isms/soa/{key}/{ref}/delete", write, s.ismsRequirementDelete},
@@ -77,7 +78,7 @@ func (s *Server) ismsRoutes() []route {
 }
 
 // ismsDone are the confirmations a page may show after a redirect.
-var ismsDone = []string{"saved", "deleted", "imported", "signed", "evidence"}
+var ismsDone = []string{"saved", "deleted", "imported", "signed", "evidence", "assessed"}
 
 // ismsPage is what every compliance page carries besides its own data.
 type ismsPage struct {
@@ -359,9 +360,17 @@ type ismsSoAData struct {
 	Rows     []office.SoARow
 	Catalogs []*catalog.Catalog
 	Annex    bool
+	// CanAssess: the caller may import assessment results (statements are
+	// operator-wide).
+	CanAssess bool
 }
 
 func (s *Server) ismsSoA(w http.ResponseWriter, r *http.Request) error {
+	v := s.newView(r, "isms.soa", nil)
+	return s.ismsSoAPage(w, r, v, s.ismsBase(v, r), http.StatusOK)
+}
+
+func (s *Server) ismsSoAPage(w http.ResponseWriter, r *http.Request, v *view, pg ismsPage, status int) error {
 	c, err := s.isms.Office.Catalog(r.PathValue("key"))
 	if err != nil {
 		return err
@@ -370,9 +379,48 @@ func (s *Server) ismsSoA(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v := s.newView(r, "isms.soa", nil)
-	v.D = &ismsSoAData{ismsPage: s.ismsBase(v, r), Catalog: c, Rows: rows, Catalogs: s.isms.Office.Library().Catalogs, Annex: c.ID == catalog.ISO27001}
-	return s.render(w, http.StatusOK, "isms_soa", v)
+	v.D = &ismsSoAData{ismsPage: pg, Catalog: c, Rows: rows, Catalogs: s.isms.Office.Library().Catalogs, Annex: c.ID == catalog.ISO27001,
+		CanAssess: pg.CanEdit && principal(r).Scope().All}
+	return s.render(w, status, "isms_soa", v)
+}
+
+// ismsImportAssessment records the statuses of an uploaded (or pasted)
+// OSCAL assessment-results document; a refusal re-renders the SoA with
+// where and why.
+func (s *Server) ismsImportAssessment(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	key := r.PathValue("key")
+	if _, err := s.isms.Office.Catalog(key); err != nil {
+		return err
+	}
+	doc := []byte(r.PostForm.Get("document"))
+	if f, _, err := r.FormFile("file"); err == nil {
+		b, err := io.ReadAll(io.LimitReader(f, 8<<20))
+		f.Close()
+		if err != nil {
+			return err
+		}
+		if len(b) > 0 {
+			doc = b
+		}
+	}
+	_, err := s.isms.Office.ImportAssessment(r.Context(), principal(r), key, doc)
+	if err != nil {
+		v := s.newView(r, "isms.soa", nil)
+		pg := s.ismsBase(v, r)
+		if !principal(r).Scope().All {
+			pg.Problem = v.T("isms.assess.operator_wide")
+			return s.ismsSoAPage(w, r, v, pg, http.StatusUnprocessableEntity)
+		}
+		if pg.fail(v, err) {
+			v.Form = r.PostForm
+			return s.ismsSoAPage(w, r, v, pg, http.StatusUnprocessableEntity)
+		}
+		return err
+	}
+	return redirect(w, r, "/isms/soa/"+url.PathEscape(key)+"?done=assessed")
 }
 
 func (s *Server) ismsSoAExport(w http.ResponseWriter, r *http.Request, xlsx bool) error {

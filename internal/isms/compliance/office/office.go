@@ -129,6 +129,10 @@ type ImportFormat string
 const (
 	FormatOSCAL         ImportFormat = "oscal"
 	FormatCISOAssistant ImportFormat = "ciso-assistant"
+	// FormatOSCALProfile is an OSCAL profile selecting controls of loaded
+	// frameworks; it is stored as a framework of its own holding the
+	// selected requirements.
+	FormatOSCALProfile ImportFormat = "oscal-profile"
 )
 
 // ImportError is a malformed document: where and why. Nothing was changed.
@@ -162,8 +166,11 @@ func (o *Office) Import(ctx context.Context, p *identity.Principal, key string, 
 		c, err = catalog.ImportOSCAL(key, doc)
 	case FormatCISOAssistant:
 		c, err = catalog.ImportCISOAssistant(key, doc)
+	case FormatOSCALProfile:
+		others := slices.DeleteFunc(slices.Clone(o.Library().Catalogs), func(x *catalog.Catalog) bool { return x.ID == key })
+		c, err = catalog.ImportOSCALProfile(key, doc, others)
 	default:
-		return nil, org.FieldErrors{{Field: "format", Message: "must be oscal or ciso-assistant"}}
+		return nil, org.FieldErrors{{Field: "format", Message: "must be oscal, oscal-profile or ciso-assistant"}}
 	}
 	if err != nil {
 		return nil, &ImportError{err}
@@ -430,4 +437,65 @@ func (o *Office) SetRequirementState(ctx context.Context, p *identity.Principal,
 	}
 	st.UpdatedBy = p.UserID
 	return o.st.ISMSSetRequirementState(ctx, st)
+}
+
+// AssessmentImport is the outcome of an assessment-results import.
+type AssessmentImport struct {
+	Framework string `json:"framework"`
+	Updated   int    `json:"updated"`   // requirements whose status changed
+	Unchanged int    `json:"unchanged"` // requirements already at the assessed status
+}
+
+// ImportAssessment reads an OSCAL assessment-results document and records
+// the assessed implementation status of key's requirements in one
+// transaction (applicability, justification and owner are kept). Only
+// callers who see every client may (statements are operator-wide). An
+// unknown target id, or a finding about a requirement stated not
+// applicable, refuses the whole document with the list; nothing changes.
+func (o *Office) ImportAssessment(ctx context.Context, p *identity.Principal, key string, doc []byte) (*AssessmentImport, error) {
+	if !p.Scope().All {
+		return nil, ErrOperatorWide
+	}
+	c, err := o.Catalog(key)
+	if err != nil {
+		return nil, err
+	}
+	a, err := catalog.ParseOSCALAssessmentResults(doc)
+	if err != nil {
+		return nil, &ImportError{err}
+	}
+	assessed, err := catalog.ResolveAssessment(c, a)
+	if err != nil {
+		return nil, &ImportError{err}
+	}
+	states, err := o.st.ISMSRequirementStates(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	out := &AssessmentImport{Framework: key}
+	var notApplicable []string
+	var changes []*compliance.RequirementState
+	for _, as := range assessed {
+		st, ok := states[as.Requirement]
+		if !ok {
+			st = compliance.RequirementState{Catalog: key, Requirement: as.Requirement, Applicable: true, Status: catalog.NotImplemented}
+		}
+		if !st.Applicable {
+			notApplicable = append(notApplicable, as.Requirement)
+			continue
+		}
+		if st.Status == as.Status { // also the default of a requirement never stated
+			out.Unchanged++
+			continue
+		}
+		st.Status, st.UpdatedBy = as.Status, p.UserID
+		changes = append(changes, &st)
+	}
+	if len(notApplicable) > 0 {
+		return nil, &ImportError{fmt.Errorf("oscal assessment results: requirements stated not applicable in %s (change their statement first): %s", key, strings.Join(notApplicable, ", "))}
+	}
+	out.Updated = len(changes)
+	sum := sha256.Sum256(doc)
+	detail := fmt.Sprintf("OSCAL assessment results %s: %d findings, %d updated, %d unchanged, sha256 %s", a.UUID, len(assessed), out.Updated, out.Unchanged, hex.EncodeToString(sum[:]))
+	return out, o.st.ISMSSetRequirementStates(ctx, key, changes, "isms.assessment.import", detail)
 }
