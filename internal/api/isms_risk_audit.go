@@ -65,13 +65,17 @@ func (s *Server) declareISMSRiskAudits() {
 		Summary: "Change a corrective action or move it open → done → verified (with verification) → closed.", Params: []param{id},
 		Request: CAPAInput{}, Response: auditprog.Finding{}, Handler: s.updateCAPA})
 
-	portal := authz.Roles(identity.RoleAuditor)
+	// The portal is the one place external (invited) auditor accounts reach.
+	portal := authz.Roles(identity.RoleAuditor).WithExternal()
 	s.add(&operation{Method: get, Path: "/auditor/audits", Policy: portal, ID: "listMyAuditGrants", Tag: "auditor-portal",
 		Summary:  "The audits an external auditor has been given access to, with the expiry of each grant.",
 		Response: List[auditprog.Grant]{}, Handler: s.listMyAuditGrants})
 	s.add(&operation{Method: get, Path: "/auditor/audits/{id}", Policy: portal, ID: "getAuditorAudit", Tag: "auditor-portal",
 		Summary: "One granted audit while the grant is active: audit, checklist, findings and the statement of applicability.",
 		Params:  []param{id}, Response: auditsvc.AuditorView{}, Handler: s.getAuditorAudit})
+	s.add(&operation{Method: get, Path: "/auditor/audits/{id}/evidence/{evidence}/file", Policy: portal, ID: "downloadAuditorEvidence", Tag: "auditor-portal",
+		Summary: "Download an evidence file listed in a granted audit (checked against its SHA-256; the download is audited).",
+		Params:  []param{id, pathParam("evidence", "the evidence item's id")}, Response: "", ResponseType: "application/octet-stream", Handler: s.downloadAuditorEvidence})
 }
 
 // AuditInput plans or changes an audit; on PATCH absent fields are kept.
@@ -522,6 +526,31 @@ func (s *Server) listMyAuditGrants(w http.ResponseWriter, r *http.Request) error
 	}
 	writeJSON(w, http.StatusOK, pageOf(list, len(list)+1, 0))
 	return nil
+}
+
+func (s *Server) downloadAuditorEvidence(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	eid, err := pathID(r, "evidence")
+	if err != nil {
+		return err
+	}
+	if s.ismsRisk.Audits == nil || s.isms.Office == nil {
+		return errUnavailable
+	}
+	p := principal(r)
+	if err := s.ismsRisk.Audits.AuditorEvidence(r.Context(), p, id, eid); err != nil {
+		return err
+	}
+	e, b, err := s.isms.Office.EvidenceFile(r.Context(), p, eid)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("X-Content-SHA256", e.SHA256)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	return ismscSend(w, "application/octet-stream", e.FileName, b)
 }
 
 func (s *Server) getAuditorAudit(w http.ResponseWriter, r *http.Request) error {

@@ -39,6 +39,8 @@ type User struct {
 	Active             bool          `json:"active"`
 	MustChangePassword bool          `json:"must_change_password"`
 	SSO                bool          `json:"sso" doc:"linked to an OpenID Connect identity"`
+	External           bool          `json:"external,omitempty" doc:"an external account (an invited auditor): confined to the auditor portal"`
+	ExpiresAt          *time.Time    `json:"expires_at,omitempty" doc:"the account ends at this time"`
 	CreatedAt          time.Time     `json:"created_at"`
 	UpdatedAt          time.Time     `json:"updated_at"`
 	LastLoginAt        *time.Time    `json:"last_login_at,omitempty"`
@@ -51,6 +53,11 @@ func userOut(u *identity.User) User {
 		MustChangePassword: u.MustChangePassword, SSO: u.OIDCSubject != "", CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
 	if out.ClientIDs == nil {
 		out.ClientIDs = []int64{}
+	}
+	out.External = u.External
+	if !u.ExpiresAt.IsZero() {
+		t := u.ExpiresAt
+		out.ExpiresAt = &t
 	}
 	if !u.LastLoginAt.IsZero() {
 		t := u.LastLoginAt

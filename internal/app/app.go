@@ -18,6 +18,7 @@ import (
 	"github.com/custodia/custodia/internal/config"
 	"github.com/custodia/custodia/internal/demo"
 	"github.com/custodia/custodia/internal/identity/auth"
+	auditsvc "github.com/custodia/custodia/internal/isms/auditprog/service"
 	"github.com/custodia/custodia/internal/secret"
 	"github.com/custodia/custodia/internal/server"
 	"github.com/custodia/custodia/internal/store"
@@ -53,6 +54,8 @@ type App struct {
 	Announce []string
 	// Demo is what the demo seed did (zero without --demo).
 	Demo demo.Result
+	// ISMSAudits is the audit programme (external auditors' invitations).
+	ISMSAudits *auditsvc.Service
 
 	log        *slog.Logger
 	background []func(context.Context)

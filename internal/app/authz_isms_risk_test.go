@@ -84,6 +84,7 @@ func init() {
 		"PATCH /api/v1/isms/capas/{id}":                              writeID,
 		"GET /api/v1/auditor/audits":                                 portal,
 		"GET /api/v1/auditor/audits/{id}":                            portal,
+		"GET /api/v1/auditor/audits/{id}/evidence/{evidence}/file":   portal,
 
 		"GET /isms/risks":                                     read,
 		"GET /isms/risks/new":                                 write,
@@ -130,6 +131,7 @@ func init() {
 		"GET /isms/audits/{id}/report.pdf":                    readID,
 		"GET /auditor":                                        portal,
 		"GET /auditor/audits/{id}":                            portal,
+		"GET /auditor/audits/{id}/evidence/{evidence}/file":   portal,
 	}
 	moduleSeeders = append(moduleSeeders, ismsrSeed)
 	moduleTargets = append(moduleTargets, ismsrTarget)
@@ -274,6 +276,7 @@ func ismsrTarget(w *world, rt authz.Route, inScope bool) (string, bool) {
 	}
 	out := strings.ReplaceAll(rt.Path, "{id}", fmt.Sprint(id))
 	out = strings.ReplaceAll(out, "{item}", fmt.Sprint(pick("ismsr.item")))
+	out = strings.ReplaceAll(out, "{evidence}", fmt.Sprint(pick("isms.evidence")))
 	if strings.Contains(out, "{grant}") {
 		out = strings.ReplaceAll(out, "{grant}", fmt.Sprint(ismsrGrant(w, id)))
 	}

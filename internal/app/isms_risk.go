@@ -33,7 +33,8 @@ func (a *App) initISMSRisk(ctx context.Context, o Options, mods *modules) error 
 	// (--notify-smtp-addr); without one they are recorded as due.
 	mailer := mods.svc.Mailer
 	rem := &reminder.Service{Store: o.Store, Mailer: mailer, Catalog: cat, Logger: o.Logger, BaseURL: o.Config.BaseURL}
-	audits := &auditsvc.Service{Store: o.Store, Library: lib, Identity: a.Identity, Logger: o.Logger}
+	audits := &auditsvc.Service{Store: o.Store, Library: lib, Identity: a.Identity, Logger: o.Logger, Now: o.Clock}
+	a.ISMSAudits = audits
 
 	mods.api.ISMSRisk.Store = o.Store
 	mods.api.ISMSRisk.Library = lib
@@ -48,7 +49,7 @@ func (a *App) initISMSRisk(ctx context.Context, o Options, mods *modules) error 
 		web.Module{Key: "policies", Path: "/isms/policies", Roles: governance},
 		web.Module{Key: "audits", Path: "/isms/audits", Roles: governance},
 		web.Module{Key: "mypolicies", Path: "/policies/mine", Roles: identity.Roles},
-		web.Module{Key: "auditorportal", Path: "/auditor", Roles: []identity.Role{identity.RoleAuditor}},
+		web.Module{Key: "auditorportal", Path: "/auditor", Roles: []identity.Role{identity.RoleAuditor}, External: true},
 	)
 	mods.background = append(mods.background, rem.Run, audits.Run)
 	if o.Config.Demo {

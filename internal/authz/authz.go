@@ -34,6 +34,11 @@
 // ClientScoped route whose pattern has a {clientID} wildcard the router also
 // answers 404 itself when the principal cannot see that client.
 //
+// External accounts (identity.Principal.External: an external auditor
+// invited to one audit) reach only public routes, routes whose policy is
+// marked WithExternal and the MFA-optional pages of their own account;
+// console GETs elsewhere are redirected to Options.ExternalHome.
+//
 // The auditor role is read-only: even when listed in a Roles policy it is
 // admitted only on safe methods (GET, HEAD, OPTIONS) unless the policy is
 // marked WithReadOnly (an unsafe method whose handler changes nothing, e.g. an
@@ -91,6 +96,13 @@ type Policy struct {
 	// handler must filter by the principal's identity.Scope and answer 404 for
 	// out-of-scope resources. The authorization table test checks both cases.
 	ClientScoped bool
+	// External admits external accounts (identity.Principal.External, e.g.
+	// an external auditor invited to one audit) to the route, besides the
+	// roles. An external account reaches only such routes, the public ones
+	// and the MFAOptional pages of its own account; anything else is denied
+	// (console GETs are sent to Options.ExternalHome). The handler must
+	// still confine the account to what it was granted.
+	External bool
 	// Doc is an optional one-line description (used by the OpenAPI document).
 	Doc string
 }
@@ -114,6 +126,16 @@ func (p Policy) WithMFAOptional() Policy { p.MFAOptional = true; return p }
 
 // WithClientScoped returns p marked ClientScoped.
 func (p Policy) WithClientScoped() Policy { p.ClientScoped = true; return p }
+
+// WithExternal returns p marked External.
+func (p Policy) WithExternal() Policy { p.External = true; return p }
+
+// AdmitsExternal reports whether an external account may reach a route
+// with this policy (roles permitting): public routes, routes marked
+// External and the MFA-optional pages of one's own account.
+func (pol Policy) AdmitsExternal() bool {
+	return pol.Access == AccessPublic || pol.External || pol.MFAOptional
+}
 
 // WithDoc returns p with a description.
 func (p Policy) WithDoc(doc string) Policy { p.Doc = doc; return p }
@@ -174,6 +196,9 @@ func (pol Policy) String() string {
 	if pol.ClientScoped {
 		b.WriteString("+client-scoped")
 	}
+	if pol.External {
+		b.WriteString("+external")
+	}
 	return b.String()
 }
 
@@ -206,6 +231,9 @@ type Options struct {
 	// password was one-time are redirected until they change it (default
 	// /profile). Such sessions reach only the MFAOptional routes.
 	PasswordPath string
+	// ExternalHome is where console GETs of an external account to a route
+	// not admitting it are redirected (default: denied with 403).
+	ExternalHome string
 	// Deny writes a console page for a denied request (status 403 or 404).
 	// Nil writes a plain-text page.
 	Deny func(w http.ResponseWriter, r *http.Request, status int)
@@ -318,6 +346,14 @@ func (rt *Router) guard(route Route, h http.Handler) http.Handler {
 				return
 			}
 			rt.redirect(w, r, rt.opts.LoginPath, true)
+			return
+		}
+		if p != nil && p.External && !pol.AdmitsExternal() {
+			if !api && r.Method == http.MethodGet && rt.opts.ExternalHome != "" && r.URL.Path != rt.opts.ExternalHome {
+				rt.redirect(w, r, rt.opts.ExternalHome, false)
+				return
+			}
+			rt.deny(w, r, api, http.StatusForbidden, "External accounts reach only what they were invited to.")
 			return
 		}
 		if !pol.Allows(p, r.Method) {

@@ -21,17 +21,21 @@ func newTestRouter(opts Options) *Router {
 	rt.HandleFunc("POST /audit/export", Roles(identity.RoleAuditor).WithReadOnly(), ok)
 	rt.HandleFunc("GET /api/v1/people", Roles(identity.RoleAdmin), ok)
 	rt.HandleFunc("GET /api/v1/clients/{clientID}/sites", Roles(identity.RoleAdmin).WithClientScoped(), ok)
+	rt.HandleFunc("GET /auditor", Roles(identity.RoleAuditor).WithExternal(), ok)
+	rt.HandleFunc("GET /api/v1/auditor/audits", Roles(identity.RoleAuditor).WithExternal(), ok)
+	rt.HandleFunc("POST /reports", Authenticated(), ok)
 	return rt
 }
 
 func TestRouterPolicies(t *testing.T) {
-	rt := newTestRouter(Options{NeedsMFAEnrolment: func(p *identity.Principal) bool { return p.Username == "noMFA" }})
+	rt := newTestRouter(Options{NeedsMFAEnrolment: func(p *identity.Principal) bool { return p.Username == "noMFA" }, ExternalHome: "/auditor"})
 	admin := &identity.Principal{UserID: 1, Username: "a", Role: identity.RoleAdmin, ClientIDs: []int64{1}}
 	auditor := &identity.Principal{UserID: 2, Username: "b", Role: identity.RoleAuditor, AllClients: true}
 	agent := &identity.Principal{UserID: 3, Username: "c", Role: identity.RoleAgent}
 	noMFA := &identity.Principal{UserID: 4, Username: "noMFA", Role: identity.RoleAdmin, AllClients: true}
 	oneTime := &identity.Principal{UserID: 5, Username: "d", Role: identity.RoleAdmin, AllClients: true, MustChangePassword: true}
 	oneTimeToken := &identity.Principal{UserID: 5, Username: "d", Role: identity.RoleAdmin, AllClients: true, MustChangePassword: true, TokenID: 9}
+	external := &identity.Principal{UserID: 6, Username: "ext", Role: identity.RoleAuditor, ClientIDs: []int64{1}, External: true}
 	tests := []struct {
 		method, path string
 		p            *identity.Principal
@@ -63,6 +67,20 @@ func TestRouterPolicies(t *testing.T) {
 		{"GET", "/profile", oneTime, 204, ""},
 		{"GET", "/api/v1/people", oneTime, 403, ""},
 		{"GET", "/api/v1/people", oneTimeToken, 204, ""},
+		// An external account reaches the routes marked for it, public
+		// routes and its own account's pages; elsewhere console GETs go to
+		// its home and everything else is 403, whatever its role admits.
+		{"GET", "/auditor", external, 204, ""},
+		{"GET", "/api/v1/auditor/audits", external, 204, ""},
+		{"GET", "/healthz", external, 204, ""},
+		{"GET", "/profile", external, 204, ""},
+		{"GET", "/people", external, 303, "/auditor"},
+		{"GET", "/people", auditor, 204, ""},
+		{"POST", "/audit/export", external, 403, ""},
+		{"POST", "/reports", external, 403, ""},
+		{"GET", "/api/v1/people", external, 403, ""},
+		{"GET", "/auditor", auditor, 204, ""},
+		{"GET", "/auditor", admin, 403, ""},
 	}
 	for _, tt := range tests {
 		req := httptest.NewRequest(tt.method, tt.path, nil)
@@ -97,11 +115,14 @@ func TestRouterPolicies(t *testing.T) {
 func TestRoutesListsEverything(t *testing.T) {
 	rt := newTestRouter(Options{})
 	routes := rt.Routes()
-	if len(routes) != 7 {
-		t.Fatalf("Routes() has %d routes, want 7", len(routes))
+	if len(routes) != 10 {
+		t.Fatalf("Routes() has %d routes, want 10", len(routes))
 	}
 	if r := routes[6]; r.Method != "GET" || r.Path != "/api/v1/clients/{clientID}/sites" || !r.Policy.ClientScoped || !r.API() {
 		t.Errorf("Routes()[6] = %+v", r)
+	}
+	if r := routes[7]; r.Path != "/auditor" || !r.Policy.External || !r.Policy.AdmitsExternal() || r.Policy.String() != "roles(auditor)+external" {
+		t.Errorf("Routes()[7] = %+v (%s)", r, r.Policy)
 	}
 }
 

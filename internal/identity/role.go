@@ -66,6 +66,10 @@ type Principal struct {
 	// one-time (first administrator, admin-created or reset accounts): such a
 	// session may only reach the routes that let it change the password.
 	MustChangePassword bool
+	// External is set for an external account (identity.User.External): the
+	// router admits it only to routes marked for external accounts and to
+	// the MFA-optional pages of its own account.
+	External bool
 }
 
 // CanSeeClient reports whether the principal's scope includes the client.

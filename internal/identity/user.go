@@ -31,9 +31,18 @@ type User struct {
 	MustChangePassword bool
 	OIDCIssuer         string
 	OIDCSubject        string
-	CreatedAt          time.Time
-	UpdatedAt          time.Time
-	LastLoginAt        time.Time
+	// External marks an account of someone outside the organization (an
+	// external auditor invited to one audit): it reaches only the routes
+	// marked for external accounts (authz.Policy.External) and the pages of
+	// its own account. It is set when the account is created and never
+	// changes.
+	External bool
+	// ExpiresAt ends an account at a fixed time (zero = never): sign-in and
+	// every request are refused from then on.
+	ExpiresAt   time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	LastLoginAt time.Time
 }
 
 // Principal returns the principal the user acts as (without session or token).
@@ -49,6 +58,7 @@ func (u *User) Principal() *Principal {
 		Locale:     u.Locale,
 
 		MustChangePassword: u.MustChangePassword && u.HasPassword,
+		External:           u.External,
 	}
 	if p.ClientIDs == nil {
 		p.ClientIDs = []int64{}
@@ -56,17 +66,30 @@ func (u *User) Principal() *Principal {
 	return p
 }
 
+// Usable reports whether the account may sign in and act at now: it is
+// active and has not expired.
+func (u *User) Usable(now time.Time) bool {
+	return u.Active && (u.ExpiresAt.IsZero() || now.Before(u.ExpiresAt))
+}
+
 // NeedsMFAEnrolment reports whether the user's role requires TOTP and none is enrolled.
 func (u *User) NeedsMFAEnrolment() bool { return u.Role.RequiresMFA() && !u.TOTPEnabled }
 
 // AuditView is the user as recorded (digested) in the audit trail: no secrets.
 func (u *User) AuditView() map[string]any {
-	return map[string]any{
+	m := map[string]any{
 		"id": u.ID, "username": u.Username, "email": u.Email, "display_name": u.DisplayName,
 		"role": string(u.Role), "person_id": u.PersonID, "all_clients": u.AllClients,
 		"client_ids": u.ClientIDs, "team_ids": u.TeamIDs, "totp_enabled": u.TOTPEnabled,
 		"locale": u.Locale, "active": u.Active, "oidc_issuer": u.OIDCIssuer, "oidc_subject": u.OIDCSubject,
 	}
+	if u.External {
+		m["external"] = true
+	}
+	if !u.ExpiresAt.IsZero() {
+		m["expires_at"] = u.ExpiresAt.UTC().Format(time.RFC3339)
+	}
+	return m
 }
 
 // UserFilter selects users for a list.

@@ -113,6 +113,9 @@ func New(d Deps) (*Server, error) {
 	s.router = authz.NewRouter(authz.Options{
 		NeedsMFAEnrolment: d.NeedsMFAEnrolment,
 		Deny:              d.Deny,
+		// External accounts exist only as invited auditors (the ISMS
+		// module's auditor portal).
+		ExternalHome: "/auditor",
 	})
 	s.registerOps(s.router)
 	for _, reg := range d.Registrars {

@@ -585,14 +585,6 @@ func (s *Store) ISMSAuditorAudit(ctx context.Context, userID, auditID int64, now
 	return nil, fmt.Errorf("audit %d: %w", auditID, ErrNotFound)
 }
 
-// ISMSAuditorHasGrants reports whether the user is an external auditor
-// (has any grant, active or not): such accounts see only the portal.
-func (s *Store) ISMSAuditorHasGrants(ctx context.Context, userID int64) (bool, error) {
-	var n int
-	err := s.QueryRow(ctx, "SELECT COUNT(*) FROM isms_audit_grants WHERE user_id = ?", userID).Scan(&n)
-	return n > 0, err
-}
-
 // ISMSAuditRequirementStates reads the statement of applicability of a
 // framework (the compliance module's isms_requirement_states).
 func (s *Store) ISMSAuditRequirementStates(ctx context.Context, framework string) (map[string]ISMSAuditSoALine, error) {

@@ -22,13 +22,13 @@ type idQuerier interface {
 
 const userColumns = `id, username, email, display_name, role, COALESCE(person_id, 0), all_clients,
 	password_hash <> '', totp_enabled, locale, active, must_change_password, oidc_issuer, oidc_subject,
-	created_at, updated_at, last_login_at`
+	created_at, updated_at, last_login_at, external, expires_at`
 
 func scanUser(r rowScanner, u *identity.User) error {
 	var role string
 	err := r.Scan(&u.ID, &u.Username, &u.Email, &u.DisplayName, &role, &u.PersonID, &u.AllClients,
 		&u.HasPassword, &u.TOTPEnabled, &u.Locale, &u.Active, &u.MustChangePassword, &u.OIDCIssuer, &u.OIDCSubject,
-		ScanTime(&u.CreatedAt), ScanTime(&u.UpdatedAt), ScanTime(&u.LastLoginAt))
+		ScanTime(&u.CreatedAt), ScanTime(&u.UpdatedAt), ScanTime(&u.LastLoginAt), &u.External, ScanTime(&u.ExpiresAt))
 	u.Role = identity.Role(role)
 	return err
 }
@@ -255,10 +255,11 @@ func (tx *Tx) CreateUser(ctx context.Context, u *identity.User, passwordHash str
 	}
 	u.CreatedAt, u.UpdatedAt = now.UTC(), now.UTC()
 	id, err := tx.InsertID(ctx, `INSERT INTO users (username, email, display_name, role, person_id, all_clients,
-		password_hash, locale, active, must_change_password, oidc_issuer, oidc_subject, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		password_hash, locale, active, must_change_password, oidc_issuer, oidc_subject, created_at, updated_at, external, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		u.Username, u.Email, u.DisplayName, string(u.Role), nullID(u.PersonID), u.AllClients,
-		passwordHash, u.Locale, u.Active, u.MustChangePassword, u.OIDCIssuer, u.OIDCSubject, TimeArg(now), TimeArg(now))
+		passwordHash, u.Locale, u.Active, u.MustChangePassword, u.OIDCIssuer, u.OIDCSubject, TimeArg(now), TimeArg(now),
+		u.External, TimeArg(u.ExpiresAt))
 	if errors.Is(err, ErrConflict) {
 		return identity.FieldErrors{"username": "This username is taken."}
 	}

@@ -41,7 +41,8 @@ func (s *Server) ismsRiskRoutes() []route {
 	write := authz.Roles(ismsrWriters...).WithClientScoped()
 	owners := authz.Roles(ismsrOwners...).WithClientScoped()
 	self := authz.Authenticated()
-	portal := authz.Roles(identity.RoleAuditor)
+	// The portal is the one place external (invited) auditor accounts reach.
+	portal := authz.Roles(identity.RoleAuditor).WithExternal()
 	return []route{
 		{"GET /isms/risks", read, s.ismsrRisks},
 		{"GET /isms/risks/new", write, s.ismsrRiskNew},
@@ -90,6 +91,7 @@ func (s *Server) ismsRiskRoutes() []route {
 		{"GET /isms/audits/{id}/report.pdf", read, s.ismsrAuditReport},
 		{"GET /auditor", portal, s.ismsrPortal},
 		{"GET /auditor/audits/{id}", portal, s.ismsrPortalAudit},
+		{"GET /auditor/audits/{id}/evidence/{evidence}/file", portal, s.ismsrPortalEvidence},
 	}
 }
 

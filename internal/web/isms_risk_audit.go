@@ -422,6 +422,30 @@ func (s *Server) ismsrPortal(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, http.StatusOK, "ismsr_portal", s.newView(r, "ismsrisk.portal.title", &ismsrPortalData{Grants: list, Now: time.Now()}))
 }
 
+func (s *Server) ismsrPortalEvidence(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	eid, err := pathID(r, "evidence")
+	if err != nil {
+		return err
+	}
+	if s.ismsRisk.Audits == nil || s.isms.Office == nil {
+		return errNotFound
+	}
+	p := principal(r)
+	if err := s.ismsRisk.Audits.AuditorEvidence(r.Context(), p, id, eid); err != nil {
+		return err
+	}
+	e, b, err := s.isms.Office.EvidenceFile(r.Context(), p, eid)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("X-Content-SHA256", e.SHA256)
+	return ismsSend(w, "application/octet-stream", e.FileName, b)
+}
+
 func (s *Server) ismsrPortalAudit(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "id")
 	if err != nil {

@@ -17,6 +17,9 @@ type Module struct {
 	Path string
 	// Roles may see the link (the module's routes enforce their own policies).
 	Roles []identity.Role
+	// External: external accounts (invited auditors) see the link too;
+	// they see no other.
+	External bool
 }
 
 // The module keys the navigation knows (labels exist in the catalogue).
@@ -53,6 +56,9 @@ var foundation = []Module{
 func (s *Server) nav(p *identity.Principal) []navLink {
 	var out []navLink
 	add := func(m Module) {
+		if p.External && !m.External {
+			return
+		}
 		if slices.Contains(m.Roles, p.Role) {
 			out = append(out, navLink{Key: "nav." + m.Key, Path: m.Path})
 		}

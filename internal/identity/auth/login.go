@@ -66,9 +66,13 @@ func (s *Service) PasswordLogin(ctx context.Context, username, password, ip, use
 		}
 		return nil, s.recordFailure(ctx, u, username, ip, why, now)
 	}
-	if !u.Active {
+	if !u.Usable(now) {
+		why := "account disabled"
+		if u.Active {
+			why = "account expired"
+		}
 		_ = s.st.Audit(ctx, audit.Record{Action: "auth.login_refused", Actor: u.Username, ActorUserID: u.ID,
-			ObjectType: "user", ObjectID: fmt.Sprint(u.ID), IP: ip, Detail: "account disabled"})
+			ObjectType: "user", ObjectID: fmt.Sprint(u.ID), IP: ip, Detail: why})
 		return nil, ErrInactive
 	}
 	var newHash string

@@ -203,7 +203,7 @@ func (s *Service) liveSession(ctx context.Context, token string) (*identity.Sess
 	if err != nil {
 		return nil, nil, ErrSessionInvalid
 	}
-	if !u.Active {
+	if !u.Usable(now) {
 		return nil, nil, ErrSessionInvalid
 	}
 	if now.Sub(sess.LastSeenAt) >= s.cfg.TouchInterval {

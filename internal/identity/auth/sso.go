@@ -103,9 +103,10 @@ func (s *Service) SSOLogin(ctx context.Context, ext *identity.ExternalIdentity, 
 	if err != nil {
 		return nil, err
 	}
-	if !u.Active {
+	if !u.Usable(s.now()) || u.External {
+		// External accounts sign in with their own password and TOTP only.
 		_ = s.st.Audit(ctx, audit.Record{Action: "auth.login_refused", Actor: u.Username, ActorUserID: u.ID,
-			ObjectType: "user", ObjectID: fmt.Sprint(u.ID), IP: ip, Detail: "account disabled (single sign-on)"})
+			ObjectType: "user", ObjectID: fmt.Sprint(u.ID), IP: ip, Detail: "account disabled, expired or external (single sign-on)"})
 		return nil, ErrInactive
 	}
 	return s.startSession(ctx, u, ip, userAgent, "sso", nil)

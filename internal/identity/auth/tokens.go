@@ -127,7 +127,7 @@ func (s *Service) TokenPrincipal(ctx context.Context, bearer string) (*identity.
 	}
 	if t.CreatedBy != 0 {
 		u, err := s.st.User(ctx, t.CreatedBy)
-		if err != nil || !u.Active {
+		if err != nil || !u.Usable(now) || u.External {
 			return nil, ErrBadToken
 		}
 		// A token never outranks its creator as they are now: a creator

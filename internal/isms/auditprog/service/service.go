@@ -64,7 +64,11 @@ func (s *Service) CreateAuditor(ctx context.Context, p *identity.Principal, audi
 	if !p.AllClients && a.ClientID == 0 {
 		return nil, "", nil, identity.FieldErrors{"client_id": "operator-wide audits' auditors are invited by users who see every client"}
 	}
-	u := identity.User{Username: strings.TrimSpace(in.Username), Email: in.Email, DisplayName: in.DisplayName, Role: identity.RoleAuditor, ClientIDs: []int64{}}
+	// External: the router confines the account to the auditor portal;
+	// ExpiresAt: sign-in and sessions end with the grant even if the
+	// scheduler that deactivates expired auditors has not run.
+	u := identity.User{Username: strings.TrimSpace(in.Username), Email: in.Email, DisplayName: in.DisplayName, Role: identity.RoleAuditor, ClientIDs: []int64{},
+		External: true, ExpiresAt: in.ExpiresAt.UTC()}
 	if a.ClientID != 0 {
 		u.ClientIDs = []int64{a.ClientID}
 	}
@@ -188,6 +192,28 @@ type AuditorView struct {
 	// Evidence supports the requirements in scope; files download through
 	// the compliance module's evidence endpoint, which audits each download.
 	Evidence []store.ISMSAuditEvidenceItem `json:"evidence"`
+}
+
+// AuditorEvidence checks that evidence item evidenceID is listed in the
+// view of audit auditID its external auditor holds an active grant to (the
+// evidence for the audit's checklist): otherwise ErrNotFound. The caller
+// then reads the file through the compliance module, which audits the
+// download.
+func (s *Service) AuditorEvidence(ctx context.Context, p *identity.Principal, auditID, evidenceID int64) error {
+	a, err := s.Store.ISMSAuditorAudit(ctx, p.UserID, auditID, s.now())
+	if err != nil {
+		return err
+	}
+	items, err := s.Store.ISMSAuditEvidence(ctx, a)
+	if err != nil {
+		return err
+	}
+	for _, it := range items {
+		if it.ID == evidenceID {
+			return nil
+		}
+	}
+	return fmt.Errorf("evidence %d of audit %d: %w", evidenceID, auditID, store.ErrNotFound)
 }
 
 // AuditorView assembles an external auditor's view of an audit they hold
