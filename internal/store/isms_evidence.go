@@ -96,29 +96,33 @@ func (s *Store) ISMSAddEvidence(ctx context.Context, e *compliance.Evidence, sea
 	if e.Kind == compliance.EvidenceFile && len(sealed) == 0 {
 		return fmt.Errorf("add evidence: a file needs its sealed content")
 	}
+	return s.InTx(ctx, func(tx *Tx) error { return insertISMSEvidence(ctx, tx, e, sealed, keyID, now) })
+}
+
+// insertISMSEvidence inserts a validated evidence item (and its sealed
+// file) with its audit entry in tx.
+func insertISMSEvidence(ctx context.Context, tx *Tx, e *compliance.Evidence, sealed []byte, keyID string, now time.Time) error {
 	e.CreatedAt = now
-	return s.InTx(ctx, func(tx *Tx) error {
-		id, err := tx.InsertID(ctx, `INSERT INTO isms_evidence (kind, title, control_id, catalog_key, ref, ens_system_id, client_id, url, record_module, record_ref,
-			file_name, content_type, size, sha256, collected_at, fresh_days, expires_at, created_at, created_by)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			e.Kind, e.Title, nullID(e.ControlID), e.Catalog, e.Requirement, nullID(e.ENSSystemID), nullID(e.ClientID), e.URL, e.RecordModule, e.RecordRef,
-			e.FileName, e.ContentType, e.Size, e.SHA256, TimeArg(e.CollectedAt), e.FreshDays, TimeArg(e.ExpiresAt), TimeArg(now), nullID(e.CreatedBy))
-		if err != nil {
-			return fmt.Errorf("add evidence: %w", err)
+	id, err := tx.InsertID(ctx, `INSERT INTO isms_evidence (kind, title, control_id, catalog_key, ref, ens_system_id, client_id, url, record_module, record_ref,
+		file_name, content_type, size, sha256, collected_at, fresh_days, expires_at, created_at, created_by)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		e.Kind, e.Title, nullID(e.ControlID), e.Catalog, e.Requirement, nullID(e.ENSSystemID), nullID(e.ClientID), e.URL, e.RecordModule, e.RecordRef,
+		e.FileName, e.ContentType, e.Size, e.SHA256, TimeArg(e.CollectedAt), e.FreshDays, TimeArg(e.ExpiresAt), TimeArg(now), nullID(e.CreatedBy))
+	if err != nil {
+		return fmt.Errorf("add evidence: %w", err)
+	}
+	e.ID = id
+	if e.Kind == compliance.EvidenceFile {
+		if _, err := tx.Exec(ctx, "INSERT INTO isms_evidence_files (evidence_id, key_id, sealed) VALUES (?, ?, ?)", id, keyID, sealed); err != nil {
+			return fmt.Errorf("add evidence file: %w", err)
 		}
-		e.ID = id
-		if e.Kind == compliance.EvidenceFile {
-			if _, err := tx.Exec(ctx, "INSERT INTO isms_evidence_files (evidence_id, key_id, sealed) VALUES (?, ?, ?)", id, keyID, sealed); err != nil {
-				return fmt.Errorf("add evidence file: %w", err)
-			}
-		}
-		detail := string(e.Kind) + " " + e.Title
-		if e.SHA256 != "" {
-			detail += " sha256=" + e.SHA256
-		}
-		return tx.Audit(ctx, audit.Record{Action: "isms.evidence.add", ObjectType: "isms_evidence", ObjectID: strconv.FormatInt(id, 10),
-			ClientID: e.ClientID, After: e, Detail: detail})
-	})
+	}
+	detail := string(e.Kind) + " " + e.Title
+	if e.SHA256 != "" {
+		detail += " sha256=" + e.SHA256
+	}
+	return tx.Audit(ctx, audit.Record{Action: "isms.evidence.add", ObjectType: "isms_evidence", ObjectID: strconv.FormatInt(id, 10),
+		ClientID: e.ClientID, After: e, Detail: detail})
 }
 
 // ISMSEvidenceFile returns the sealed content of a file evidence item in

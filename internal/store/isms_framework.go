@@ -378,6 +378,20 @@ func (s *Store) ISMSRisksByControl(ctx context.Context, scope identity.Scope) (m
 // import (action, detail) even when no state changes. One invalid state
 // changes nothing.
 func (s *Store) ISMSSetRequirementStates(ctx context.Context, key string, states []*compliance.RequirementState, action, detail string) error {
+	return s.ISMSImportAssessment(ctx, key, states, nil, "", action, detail)
+}
+
+// ISMSSealedEvidence is an evidence item to add with its sealed file.
+type ISMSSealedEvidence struct {
+	Evidence *compliance.Evidence
+	Sealed   []byte
+}
+
+// ISMSImportAssessment is ISMSSetRequirementStates plus evidence items
+// (the notes of imported findings; keyID names the key that sealed their
+// files), all in one transaction: one invalid state or item changes
+// nothing.
+func (s *Store) ISMSImportAssessment(ctx context.Context, key string, states []*compliance.RequirementState, evidence []ISMSSealedEvidence, keyID, action, detail string) error {
 	for _, st := range states {
 		if st.Catalog != key {
 			return fmt.Errorf("%s:%s: not a requirement of %s", st.Catalog, st.Requirement, key)
@@ -387,6 +401,15 @@ func (s *Store) ISMSSetRequirementStates(ctx context.Context, key string, states
 		}
 	}
 	now := time.Now().UTC()
+	for _, ev := range evidence {
+		ev.Evidence.Normalize()
+		if err := ev.Evidence.Validate(now); err != nil {
+			return fmt.Errorf("evidence %q: %w", ev.Evidence.Title, err)
+		}
+		if ev.Evidence.Kind == compliance.EvidenceFile && len(ev.Sealed) == 0 {
+			return fmt.Errorf("add evidence: a file needs its sealed content")
+		}
+	}
 	return s.InTx(ctx, func(tx *Tx) error {
 		for _, st := range states {
 			st.UpdatedAt = now
@@ -400,6 +423,11 @@ func (s *Store) ISMSSetRequirementStates(ctx context.Context, key string, states
 			}
 			if err := tx.Audit(ctx, audit.Record{Action: "isms.requirement.update", ObjectType: "isms_requirement", ObjectID: st.Catalog + ":" + st.Requirement,
 				After: st, Detail: fmt.Sprintf("applicable=%v status=%s (%s)", st.Applicable, st.Status, action)}); err != nil {
+				return err
+			}
+		}
+		for _, ev := range evidence {
+			if err := insertISMSEvidence(ctx, tx, ev.Evidence, ev.Sealed, keyID, now); err != nil {
 				return err
 			}
 		}

@@ -142,8 +142,8 @@ func TestBrowserISMSDeclaration(t *testing.T) {
 	if got := textOf("#ens-category"); got != "ALTA" {
 		t.Fatalf("category %q, want ALTA", got)
 	}
-	if row := textOf(`tr[data-measure="op.acc.6"]`); !strings.Contains(row, "yes") || !strings.Contains(row, "R9") {
-		t.Fatalf("op.acc.6 row %q, want it to apply with R1–R9", row)
+	if row := textOf(`tr[data-measure="op.acc.6"]`); !strings.Contains(row, "yes") || !strings.Contains(row, "R9") || !strings.Contains(row, "[R1 o R2 o R3 o R4]") {
+		t.Fatalf("op.acc.6 row %q, want it to apply with R5–R9 (and one of R1–R4)", row)
 	}
 	if row := textOf(`tr[data-measure="op.exp.8"]`); !strings.Contains(row, "no") {
 		t.Fatalf("op.exp.8 row %q, want it not to apply (T is n.a.)", row)

@@ -82,22 +82,31 @@ func (d Dimension) Valid() bool {
 type LevelRule struct {
 	Applies        bool
 	Reinforcements []string // "R1", "R2"… required on top of the base measure
+	// Choices are the bracketed groups of the cell ("+ [R1 o R2] + R5"):
+	// one reinforcement of each group is required, at the system's choice.
+	Choices [][]string
 }
 
-// String renders the cell the way the Anexo II table writes it.
+// String renders the cell the way the Anexo II table writes it, choices
+// first: "+ [R2 o R3 o R4] + R5".
 func (r LevelRule) String() string {
 	switch {
 	case !r.Applies:
 		return "n.a."
-	case len(r.Reinforcements) == 0:
+	case len(r.Reinforcements) == 0 && len(r.Choices) == 0:
 		return "aplica"
-	default:
-		return "+ " + strings.Join(r.Reinforcements, " + ")
 	}
+	parts := make([]string, 0, len(r.Choices)+len(r.Reinforcements))
+	for _, c := range r.Choices {
+		parts = append(parts, "["+strings.Join(c, " o ")+"]")
+	}
+	parts = append(parts, r.Reinforcements...)
+	return "+ " + strings.Join(parts, " + ")
 }
 
-// ParseLevelRule parses a cell of the Anexo II table: "n.a.", "aplica" or
-// "+ R1 + R2".
+// ParseLevelRule parses a cell of the Anexo II table: "n.a.", "aplica",
+// "+ R1 + R2" or, where the decree lets the system choose one of several
+// reinforcements, "+ [R1 o R2 o R3] + R4".
 func ParseLevelRule(s string) (LevelRule, error) {
 	s = strings.TrimSpace(s)
 	switch strings.ToLower(s) {
@@ -110,15 +119,42 @@ func ParseLevelRule(s string) (LevelRule, error) {
 		return LevelRule{}, fmt.Errorf("level rule %q: want \"n.a.\", \"aplica\" or \"+ R1 + R2…\"", s)
 	}
 	r := LevelRule{Applies: true}
-	for _, part := range strings.Split(s[1:], "+") {
-		id := strings.TrimSpace(part)
+	var seen []string
+	use := func(id string) error {
 		if !validReinforcementID(id) {
-			return LevelRule{}, fmt.Errorf("level rule %q: %q is not a reinforcement id (R1, R2…)", s, id)
+			return fmt.Errorf("level rule %q: %q is not a reinforcement id (R1, R2…)", s, id)
 		}
-		if slices.Contains(r.Reinforcements, id) {
-			return LevelRule{}, fmt.Errorf("level rule %q: %s repeated", s, id)
+		if slices.Contains(seen, id) {
+			return fmt.Errorf("level rule %q: %s repeated", s, id)
 		}
-		r.Reinforcements = append(r.Reinforcements, id)
+		seen = append(seen, id)
+		return nil
+	}
+	for _, part := range strings.Split(s[1:], "+") {
+		part = strings.TrimSpace(part)
+		inner, isChoice := strings.CutPrefix(part, "[")
+		if !isChoice {
+			if err := use(part); err != nil {
+				return LevelRule{}, err
+			}
+			r.Reinforcements = append(r.Reinforcements, part)
+			continue
+		}
+		inner, closed := strings.CutSuffix(inner, "]")
+		if !closed {
+			return LevelRule{}, fmt.Errorf("level rule %q: %q: want \"[R1 o R2…]\"", s, part)
+		}
+		// The BOE writes both "[R1 o R2]" and "[R1oR2]".
+		alts := strings.FieldsFunc(inner, func(c rune) bool { return c == 'o' || c == ' ' || c == '\t' })
+		if len(alts) < 2 {
+			return LevelRule{}, fmt.Errorf("level rule %q: %q: a choice needs two or more reinforcements", s, part)
+		}
+		for _, id := range alts {
+			if err := use(id); err != nil {
+				return LevelRule{}, err
+			}
+		}
+		r.Choices = append(r.Choices, alts)
 	}
 	return r, nil
 }
@@ -288,10 +324,14 @@ func (r *Requirement) validateENS() error {
 		}
 	}
 	for i, lv := range r.Levels {
-		if !lv.Applies && len(lv.Reinforcements) > 0 {
+		if !lv.Applies && (len(lv.Reinforcements) > 0 || len(lv.Choices) > 0) {
 			return fmt.Errorf("level %d: reinforcements on a measure that does not apply", i+1)
 		}
-		for _, id := range lv.Reinforcements {
+		ids := slices.Clone(lv.Reinforcements)
+		for _, c := range lv.Choices {
+			ids = append(ids, c...)
+		}
+		for _, id := range ids {
 			if !seen[id] {
 				return fmt.Errorf("level %s: unknown reinforcement %s", LevelNames[i], id)
 			}

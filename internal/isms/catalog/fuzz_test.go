@@ -2,6 +2,10 @@ package catalog
 
 import (
 	"os"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -128,6 +132,117 @@ func FuzzParseMappings(f *testing.F) {
 			if _, err := l2.Draft(ms[0].From.Catalog, map[string]Status{ms[0].From.Requirement: Implemented}, ms[0].To.Catalog); err != nil {
 				t.Fatalf("Draft over valid mappings: %v", err)
 			}
+		}
+	})
+}
+
+func FuzzImportOSCALProfileBundle(f *testing.F) {
+	for _, name := range []string{"oscal-profile-bundle.json", "oscal-profile-cycle.json"} {
+		b, err := os.ReadFile("testdata/" + name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`{"profile":{"uuid":"p","metadata":{"title":"T"},"imports":[{"href":"acme","include-controls":[{"matching":[{"pattern":"A.*"}],"with-child-controls":"yes"}]}],
+	"merge":{"custom":{"groups":[{"title":"G","insert-controls":[{"order":"descending","include-all":{}}]}]}},
+	"modify":{"alters":[{"control-id":"A.5.2","removes":[{"by-name":"statement"}],"adds":[{"parts":[{"name":"item","prose":"x {{ insert: param, p1 }}"}],"params":[{"id":"p1","values":["v"]}]}]}]}}}`))
+	f.Add([]byte(`[{"profile":{"uuid":"a","metadata":{"title":"A"},"imports":[{"href":"b.json","include-all":{}},{"href":"acme","include-all":{}}],"merge":{"combine":{"method":"merge"},"as-is":true}}},
+	{"href":"b.json","profile":{"uuid":"b","metadata":{"title":"B"},"imports":[{"href":"acme","include-all":{}}],"modify":{"alters":[{"control-id":"9.1","adds":[{"title":"Nine"}]}]}}}]`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := ImportOSCALProfile("fuzz", b, []*Catalog{miniCatalog()})
+		if err != nil {
+			if c != nil {
+				t.Fatal("ImportOSCALProfile returned a catalogue with an error")
+			}
+			return
+		}
+		if err := c.Validate(); err != nil {
+			t.Fatalf("profile catalogue does not validate: %v", err)
+		}
+		if len(c.Requirements) == 0 {
+			t.Fatal("empty selection accepted")
+		}
+		// Resolution copies what it alters: the loaded catalogue is
+		// untouched and a second resolution gives the same result.
+		loaded := miniCatalog()
+		again, err := ImportOSCALProfile("fuzz", b, []*Catalog{loaded})
+		if err != nil || !reflect.DeepEqual(again, c) {
+			t.Fatalf("second resolution differs: %v", err)
+		}
+		if !reflect.DeepEqual(loaded, miniCatalog()) {
+			t.Fatal("resolution changed the loaded catalogue")
+		}
+	})
+}
+
+func FuzzImportOSCALAssessmentObservations(f *testing.F) {
+	b, err := os.ReadFile("testdata/oscal-results-observations.json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	f.Add([]byte(`{"assessment-results":{"results":[{"observations":[{"uuid":"o","description":"d","collected":"2026-01-01T00:00:00Z"}],
+	"risks":[{"uuid":"r","title":"t","status":"closed"}],"findings":[{"target":{"target-id":"9.1","status":{"state":"not-satisfied"}},
+	"related-observations":[{"observation-uuid":"o"}],"related-risks":[{"risk-uuid":"r"},{"risk-uuid":"r"}]}]}]}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		a, err := ParseOSCALAssessmentResults(b)
+		if err != nil {
+			if a != nil {
+				t.Fatal("ParseOSCALAssessmentResults returned results with an error")
+			}
+			return
+		}
+		got, err := ResolveAssessment(miniCatalog(), a)
+		if err != nil {
+			return
+		}
+		for _, as := range got {
+			for _, f := range as.Findings {
+				if len(f.Observations) == 0 && len(f.Risks) == 0 {
+					t.Fatalf("%s keeps a finding without observations or risks", as.Requirement)
+				}
+				for _, ob := range f.Observations {
+					if ob.UUID == "" || ob.Description == "" || ob.Collected.IsZero() {
+						t.Fatalf("observation accepted incomplete: %+v", ob)
+					}
+				}
+				for _, rk := range f.Risks {
+					if rk.UUID == "" || rk.Title == "" || !slices.Contains(riskStatuses, rk.Status) {
+						t.Fatalf("risk accepted incomplete: %+v", rk)
+					}
+				}
+			}
+		}
+	})
+}
+
+// FuzzGlobMatch checks the matching patterns against the same glob written
+// as a regular expression.
+func FuzzGlobMatch(f *testing.F) {
+	f.Add("ac-*", "ac-2.1")
+	f.Add("a?c*", "abc")
+	f.Add("**x*?", "xyz")
+	f.Fuzz(func(t *testing.T, pat, s string) {
+		var re strings.Builder
+		re.WriteString(`(?s)^`)
+		for _, r := range pat {
+			switch r {
+			case '*':
+				re.WriteString(".*")
+			case '?':
+				re.WriteString(".")
+			default:
+				re.WriteString(regexp.QuoteMeta(string(r)))
+			}
+		}
+		re.WriteString("$")
+		rx, err := regexp.Compile(re.String())
+		if err != nil {
+			return
+		}
+		if got, want := globMatch(pat, s), rx.MatchString(s); got != want {
+			t.Fatalf("globMatch(%q, %q) = %v, regexp says %v", pat, s, got, want)
 		}
 	})
 }

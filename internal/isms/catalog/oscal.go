@@ -26,6 +26,7 @@ type oscalFile struct {
 type oscalCatalog struct {
 	UUID     string         `json:"uuid"`
 	Metadata oscalMetadata  `json:"metadata"`
+	Params   []oscalParam   `json:"params,omitempty"`
 	Groups   []oscalGroup   `json:"groups,omitempty"`
 	Controls []oscalControl `json:"controls,omitempty"`
 }
@@ -43,12 +44,30 @@ type oscalProp struct {
 	Name  string `json:"name"`
 	NS    string `json:"ns,omitempty"`
 	Value string `json:"value"`
+	Class string `json:"class,omitempty"`
+}
+
+// oscalParam is a parameter of a catalog or an added one; Custodia reads
+// what it needs to render "{{ insert: param, id }}" in statements.
+type oscalParam struct {
+	ID     string       `json:"id"`
+	Class  string       `json:"class,omitempty"`
+	Props  []oscalProp  `json:"props,omitempty"`
+	Label  string       `json:"label,omitempty"`
+	Values []string     `json:"values,omitempty"`
+	Select *oscalSelect `json:"select,omitempty"`
+}
+
+type oscalSelect struct {
+	HowMany string   `json:"how-many,omitempty"`
+	Choice  []string `json:"choice,omitempty"`
 }
 
 type oscalGroup struct {
 	ID       string         `json:"id,omitempty"`
 	Class    string         `json:"class,omitempty"`
 	Title    string         `json:"title"`
+	Params   []oscalParam   `json:"params,omitempty"`
 	Props    []oscalProp    `json:"props,omitempty"`
 	Parts    []oscalPart    `json:"parts,omitempty"`
 	Groups   []oscalGroup   `json:"groups,omitempty"`
@@ -59,6 +78,7 @@ type oscalControl struct {
 	ID       string         `json:"id"`
 	Class    string         `json:"class,omitempty"`
 	Title    string         `json:"title"`
+	Params   []oscalParam   `json:"params,omitempty"`
 	Props    []oscalProp    `json:"props,omitempty"`
 	Parts    []oscalPart    `json:"parts,omitempty"`
 	Controls []oscalControl `json:"controls,omitempty"`
@@ -67,6 +87,8 @@ type oscalControl struct {
 type oscalPart struct {
 	ID    string      `json:"id,omitempty"`
 	Name  string      `json:"name"`
+	NS    string      `json:"ns,omitempty"`
+	Class string      `json:"class,omitempty"`
 	Title string      `json:"title,omitempty"`
 	Props []oscalProp `json:"props,omitempty"`
 	Prose string      `json:"prose,omitempty"`
@@ -99,30 +121,41 @@ func ImportOSCAL(id string, b []byte) (*Catalog, error) {
 	if f.Catalog == nil {
 		return nil, errors.New("oscal: $: no \"catalog\" object (is this a profile or a component definition?)")
 	}
-	oc := f.Catalog
+	c, err := catalogFromOSCAL(id, f.Catalog, "$.catalog", nil)
+	if err != nil {
+		return nil, fmt.Errorf("oscal: %w", err)
+	}
+	return c, nil
+}
+
+// catalogFromOSCAL builds the catalogue of a decoded OSCAL catalog whose
+// JSON path is root. When src is not nil it also records, for profile
+// resolution, each control's OSCAL id, parts, props and the parameters.
+func catalogFromOSCAL(id string, oc *oscalCatalog, root string, src *source) (*Catalog, error) {
 	if strings.TrimSpace(oc.Metadata.Title) == "" {
-		return nil, errors.New("oscal: $.catalog.metadata.title: required")
+		return nil, fmt.Errorf("%s.metadata.title: required", root)
 	}
 	if id == "" {
 		id = oc.UUID
 	}
 	if id == "" {
-		return nil, errors.New("oscal: $.catalog.uuid: required when no catalogue id is given")
+		return nil, fmt.Errorf("%s.uuid: required when no catalogue id is given", root)
 	}
 	c := &Catalog{ID: id, Name: oc.Metadata.Title, Version: oc.Metadata.Version, Source: "OSCAL catalog " + oc.UUID}
-	im := oscalImporter{c: c, groups: map[string]string{}, reqs: map[string]string{}}
+	im := oscalImporter{c: c, groups: map[string]string{}, reqs: map[string]string{}, src: src}
+	im.params(oc.Params)
 	for i := range oc.Groups {
-		if err := im.group(&oc.Groups[i], "", fmt.Sprintf("$.catalog.groups[%d]", i)); err != nil {
-			return nil, fmt.Errorf("oscal: %w", err)
+		if err := im.group(&oc.Groups[i], "", fmt.Sprintf("%s.groups[%d]", root, i)); err != nil {
+			return nil, err
 		}
 	}
 	for i := range oc.Controls {
-		if err := im.control(&oc.Controls[i], "", "", fmt.Sprintf("$.catalog.controls[%d]", i)); err != nil {
-			return nil, fmt.Errorf("oscal: %w", err)
+		if err := im.control(&oc.Controls[i], "", "", fmt.Sprintf("%s.controls[%d]", root, i)); err != nil {
+			return nil, err
 		}
 	}
 	if err := c.Validate(); err != nil {
-		return nil, fmt.Errorf("oscal: %w", err)
+		return nil, err
 	}
 	return c, nil
 }
@@ -131,6 +164,18 @@ type oscalImporter struct {
 	c      *Catalog
 	groups map[string]string // id → JSON path, to report duplicates
 	reqs   map[string]string
+	src    *source // records OSCAL detail for profile resolution, or nil
+}
+
+func (im *oscalImporter) params(ps []oscalParam) {
+	if im.src == nil {
+		return
+	}
+	for _, p := range ps {
+		if p.ID != "" {
+			im.src.params[p.ID] = p
+		}
+	}
 }
 
 func (im *oscalImporter) group(g *oscalGroup, parent, path string) error {
@@ -145,6 +190,7 @@ func (im *oscalImporter) group(g *oscalGroup, parent, path string) error {
 		return fmt.Errorf("%s: group %q: title is required", path, id)
 	}
 	im.groups[id] = path
+	im.params(g.Params)
 	im.c.Groups = append(im.c.Groups, Group{ID: id, Parent: parent, Title: g.Title, TitleES: propValue(g.Props, "title-es", "")})
 	for i := range g.Controls {
 		if err := im.control(&g.Controls[i], id, "", fmt.Sprintf("%s.controls[%d]", path, i)); err != nil {
@@ -181,6 +227,10 @@ func (im *oscalImporter) control(ctl *oscalControl, group, parent, path string) 
 		return fmt.Errorf("%s: control %q: %w", path, id, err)
 	}
 	im.c.Requirements = append(im.c.Requirements, r)
+	if im.src != nil {
+		im.params(ctl.Params)
+		im.src.ctls = append(im.src.ctls, &rctl{req: r, oscalID: ctl.ID, parts: cloneParts(ctl.Parts), props: slices.Clone(ctl.Props)})
+	}
 	for i := range ctl.Controls {
 		if err := im.control(&ctl.Controls[i], group, id, fmt.Sprintf("%s.controls[%d]", path, i)); err != nil {
 			return err

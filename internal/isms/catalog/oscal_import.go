@@ -6,20 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 )
 
-// ProfileImport is one "imports" entry of an OSCAL profile: the catalogue
-// it points at and the controls it selects.
-type ProfileImport struct {
-	Href       string
-	IncludeAll bool
-	Include    []string // OSCAL control ids (or Custodia requirement ids)
-	Exclude    []string
-}
-
-// Profile is an OSCAL profile reduced to what Custodia reads.
+// Profile is an OSCAL profile reduced to what Custodia reads: its imports
+// with their selections, how the result is structured (merge) and how
+// controls are tailored (modify).
 type Profile struct {
 	UUID    string
 	Title   string
@@ -27,6 +19,35 @@ type Profile struct {
 	Imports []ProfileImport
 	// Resources are the back-matter resources an href "#uuid" may name.
 	Resources []ProfileResource
+	// Structure is how the resolved catalogue is arranged: "flat" (the
+	// OSCAL default when the profile gives none), "as-is" or "custom".
+	Structure string
+	// Combine is how copies of one control reaching the profile by several
+	// imports are combined: "keep" (the default), "use-first" or "merge".
+	Combine string
+
+	path      string       // JSON path of the profile object, for errors
+	custom    *customGroup // merge.custom: its groups and insert-controls
+	setParams []setParameter
+	alters    []alter
+}
+
+// ProfileImport is one "imports" entry of an OSCAL profile: the catalogue
+// or profile it points at and the controls it selects.
+type ProfileImport struct {
+	Href       string
+	IncludeAll bool
+	Include    []Selector
+	Exclude    []Selector
+}
+
+// Selector is one OSCAL select-control-by-id: control ids (with-ids), glob
+// patterns over control ids (matching: * and ?), and whether the child
+// controls of the selected ones come along (with-child-controls).
+type Selector struct {
+	WithChildControls bool
+	IDs               []string
+	Patterns          []string
 }
 
 // ProfileResource is a back-matter resource: its title and the hrefs of its
@@ -37,26 +58,136 @@ type ProfileResource struct {
 	Hrefs []string
 }
 
+type customGroup struct {
+	id, title, titleES, path string
+	groups                   []customGroup
+	inserts                  []insertion
+}
+
+type insertion struct {
+	path             string
+	order            string // keep, ascending, descending
+	includeAll       bool
+	include, exclude []Selector
+}
+
+type setParameter struct {
+	path, id, label string
+	values          []string
+	sel             *oscalSelect
+}
+
+type alter struct {
+	path, controlID string
+	removes         []removal
+	adds            []addition
+}
+
+type removal struct {
+	byName, byClass, byID, byItemName, byNS string
+}
+
+type addition struct {
+	path, position, byID, title string
+	props                       []oscalProp
+	parts                       []oscalPart
+	params                      []oscalParam
+}
+
+// The OSCAL profile model as read (JSON), with "href", Custodia's own
+// member of a document in a bundle (see ImportOSCALProfile).
+type oscalProfileDoc struct {
+	Href    string          `json:"href"`
+	Profile *oscalProfileIn `json:"profile"`
+	Catalog *oscalCatalog   `json:"catalog"`
+}
+
 type oscalProfileIn struct {
-	Profile *struct {
-		UUID     string        `json:"uuid"`
-		Metadata oscalMetadata `json:"metadata"`
-		Imports  []struct {
-			Href            string          `json:"href"`
-			IncludeAll      json.RawMessage `json:"include-all"`
-			IncludeControls []oscalWithIDs  `json:"include-controls"`
-			ExcludeControls []oscalWithIDs  `json:"exclude-controls"`
-		} `json:"imports"`
-		BackMatter struct {
-			Resources []struct {
-				UUID   string `json:"uuid"`
-				Title  string `json:"title"`
-				RLinks []struct {
-					Href string `json:"href"`
-				} `json:"rlinks"`
-			} `json:"resources"`
-		} `json:"back-matter"`
-	} `json:"profile"`
+	UUID       string          `json:"uuid"`
+	Metadata   oscalMetadata   `json:"metadata"`
+	Imports    []oscalImportIn `json:"imports"`
+	Merge      *oscalMergeIn   `json:"merge"`
+	Modify     *oscalModifyIn  `json:"modify"`
+	BackMatter struct {
+		Resources []struct {
+			UUID   string `json:"uuid"`
+			Title  string `json:"title"`
+			RLinks []struct {
+				Href string `json:"href"`
+			} `json:"rlinks"`
+		} `json:"resources"`
+	} `json:"back-matter"`
+}
+
+type oscalImportIn struct {
+	Href            string          `json:"href"`
+	IncludeAll      json.RawMessage `json:"include-all"`
+	IncludeControls []oscalSelectIn `json:"include-controls"`
+	ExcludeControls []oscalSelectIn `json:"exclude-controls"`
+}
+
+type oscalSelectIn struct {
+	WithChildControls string   `json:"with-child-controls"`
+	WithIDs           []string `json:"with-ids"`
+	Matching          []struct {
+		Pattern string `json:"pattern"`
+	} `json:"matching"`
+}
+
+type oscalMergeIn struct {
+	Combine *struct {
+		Method string `json:"method"`
+	} `json:"combine"`
+	Flat   json.RawMessage `json:"flat"`
+	AsIs   json.RawMessage `json:"as-is"`
+	Custom *oscalCustomIn  `json:"custom"`
+}
+
+type oscalCustomIn struct {
+	Groups         []oscalCustomGroupIn `json:"groups"`
+	InsertControls []oscalInsertIn      `json:"insert-controls"`
+}
+
+type oscalCustomGroupIn struct {
+	ID             string               `json:"id"`
+	Title          string               `json:"title"`
+	Props          []oscalProp          `json:"props"`
+	Groups         []oscalCustomGroupIn `json:"groups"`
+	InsertControls []oscalInsertIn      `json:"insert-controls"`
+}
+
+type oscalInsertIn struct {
+	Order           string          `json:"order"`
+	IncludeAll      json.RawMessage `json:"include-all"`
+	IncludeControls []oscalSelectIn `json:"include-controls"`
+	ExcludeControls []oscalSelectIn `json:"exclude-controls"`
+}
+
+type oscalModifyIn struct {
+	SetParameters []struct {
+		ParamID string       `json:"param-id"`
+		Label   string       `json:"label"`
+		Values  []string     `json:"values"`
+		Select  *oscalSelect `json:"select"`
+	} `json:"set-parameters"`
+	Alters []struct {
+		ControlID string `json:"control-id"`
+		Removes   []struct {
+			ByName     string `json:"by-name"`
+			ByClass    string `json:"by-class"`
+			ByID       string `json:"by-id"`
+			ByItemName string `json:"by-item-name"`
+			ByNS       string `json:"by-ns"`
+		} `json:"removes"`
+		Adds []struct {
+			Position string       `json:"position"`
+			ByID     string       `json:"by-id"`
+			Title    string       `json:"title"`
+			Params   []oscalParam `json:"params"`
+			Props    []oscalProp  `json:"props"`
+			Parts    []oscalPart  `json:"parts"`
+		} `json:"adds"`
+	} `json:"alters"`
 }
 
 func decodeOSCALJSON(b []byte, v any) error {
@@ -78,362 +209,353 @@ func decodeOSCALJSON(b []byte, v any) error {
 	return nil
 }
 
-// ParseOSCALProfile reads an OSCAL profile in JSON. Each import must name
-// its catalogue (href) and select controls with include-all or
-// include-controls/with-ids; exclude-controls removes controls from the
-// selection. Errors give the line and column of a syntax error or the JSON
-// path of an invalid element.
+// bundleDoc is one document of an uploaded profile: the profile itself
+// (index 0) or a catalog or profile it may import.
+type bundleDoc struct {
+	root    string // "$" or "$[i]"
+	href    string
+	uuid    string
+	title   string
+	profile *Profile
+	catalog *oscalCatalog
+}
+
+// parseProfileBundle reads a profile document, or a bundle: a JSON array
+// whose first element is the profile to import and whose others are the
+// OSCAL catalogs and profiles it imports, each optionally with an "href"
+// member naming it the way imports do.
+func parseProfileBundle(b []byte) ([]bundleDoc, error) {
+	var docs []oscalProfileDoc
+	roots := []string{"$"}
+	if t := bytes.TrimLeft(b, " \t\r\n"); len(t) > 0 && t[0] == '[' {
+		if err := decodeOSCALJSON(b, &docs); err != nil {
+			return nil, err
+		}
+		if len(docs) == 0 {
+			return nil, errors.New("$: the bundle is empty (want the profile first, then the documents it imports)")
+		}
+		roots = roots[:0]
+		for i := range docs {
+			roots = append(roots, fmt.Sprintf("$[%d]", i))
+		}
+	} else {
+		var d oscalProfileDoc
+		if err := decodeOSCALJSON(b, &d); err != nil {
+			return nil, err
+		}
+		docs = []oscalProfileDoc{d}
+	}
+	out := make([]bundleDoc, 0, len(docs))
+	for i, d := range docs {
+		bd := bundleDoc{root: roots[i], href: strings.TrimSpace(d.Href)}
+		switch {
+		case d.Profile != nil && d.Catalog != nil:
+			return nil, fmt.Errorf("%s: both a \"profile\" and a \"catalog\" object", bd.root)
+		case d.Profile != nil:
+			p, err := parseProfile(d.Profile, bd.root+".profile")
+			if err != nil {
+				return nil, err
+			}
+			bd.profile, bd.uuid, bd.title = p, p.UUID, p.Title
+		case d.Catalog != nil && i > 0:
+			bd.catalog, bd.uuid, bd.title = d.Catalog, strings.TrimSpace(d.Catalog.UUID), strings.TrimSpace(d.Catalog.Metadata.Title)
+		case i == 0:
+			return nil, fmt.Errorf("%s: no \"profile\" object (is this a catalog or assessment results?)", bd.root)
+		default:
+			return nil, fmt.Errorf("%s: neither a \"profile\" nor a \"catalog\" object", bd.root)
+		}
+		out = append(out, bd)
+	}
+	return out, nil
+}
+
+// ParseOSCALProfile reads an OSCAL profile in JSON (or the first document
+// of a bundle, see ImportOSCALProfile). Each import must name its source
+// (href) and select controls with include-all or include-controls (with-ids
+// and/or matching patterns); exclude-controls removes controls from the
+// selection. merge and modify are read and checked. Errors give the line
+// and column of a syntax error or the JSON path of an invalid element.
 func ParseOSCALProfile(b []byte) (*Profile, error) {
-	var f oscalProfileIn
-	if err := decodeOSCALJSON(b, &f); err != nil {
+	docs, err := parseProfileBundle(b)
+	if err != nil {
 		return nil, fmt.Errorf("oscal profile: %w", err)
 	}
-	if f.Profile == nil {
-		return nil, errors.New("oscal profile: $: no \"profile\" object (is this a catalog or assessment results?)")
+	return docs[0].profile, nil
+}
+
+func present(raw json.RawMessage) bool {
+	s := string(bytes.TrimSpace(raw))
+	return s != "" && s != "null" && s != "false"
+}
+
+func parseSelectors(in []oscalSelectIn, path string) ([]Selector, error) {
+	var out []Selector
+	for j, sel := range in {
+		p := fmt.Sprintf("%s[%d]", path, j)
+		s := Selector{}
+		switch sel.WithChildControls {
+		case "", "no":
+		case "yes":
+			s.WithChildControls = true
+		default:
+			return nil, fmt.Errorf("%s.with-child-controls: %q, want yes or no", p, sel.WithChildControls)
+		}
+		for k, id := range sel.WithIDs {
+			if strings.TrimSpace(id) == "" {
+				return nil, fmt.Errorf("%s.with-ids[%d]: empty id", p, k)
+			}
+			s.IDs = append(s.IDs, strings.TrimSpace(id))
+		}
+		for k, m := range sel.Matching {
+			if strings.TrimSpace(m.Pattern) == "" {
+				return nil, fmt.Errorf("%s.matching[%d].pattern: required", p, k)
+			}
+			s.Patterns = append(s.Patterns, strings.TrimSpace(m.Pattern))
+		}
+		if len(s.IDs) == 0 && len(s.Patterns) == 0 {
+			return nil, fmt.Errorf("%s: want with-ids or matching", p)
+		}
+		out = append(out, s)
 	}
-	op := f.Profile
-	p := &Profile{UUID: op.UUID, Title: strings.TrimSpace(op.Metadata.Title), Version: op.Metadata.Version}
+	return out, nil
+}
+
+func parseProfile(op *oscalProfileIn, path string) (*Profile, error) {
+	p := &Profile{UUID: strings.TrimSpace(op.UUID), Title: strings.TrimSpace(op.Metadata.Title), Version: op.Metadata.Version, path: path}
 	if p.Title == "" {
-		return nil, errors.New("oscal profile: $.profile.metadata.title: required")
+		return nil, fmt.Errorf("%s.metadata.title: required", path)
 	}
 	if len(op.Imports) == 0 {
-		return nil, errors.New("oscal profile: $.profile.imports: at least one import is required")
+		return nil, fmt.Errorf("%s.imports: at least one import is required", path)
 	}
 	for _, res := range op.BackMatter.Resources {
-		pr := ProfileResource{UUID: res.UUID, Title: strings.TrimSpace(res.Title)}
+		pr := ProfileResource{UUID: strings.TrimSpace(res.UUID), Title: strings.TrimSpace(res.Title)}
 		for _, l := range res.RLinks {
 			pr.Hrefs = append(pr.Hrefs, strings.TrimSpace(l.Href))
 		}
 		p.Resources = append(p.Resources, pr)
 	}
 	for i, im := range op.Imports {
-		path := fmt.Sprintf("$.profile.imports[%d]", i)
-		pi := ProfileImport{Href: strings.TrimSpace(im.Href)}
+		ipath := fmt.Sprintf("%s.imports[%d]", path, i)
+		pi := ProfileImport{Href: strings.TrimSpace(im.Href), IncludeAll: present(im.IncludeAll)}
 		if pi.Href == "" {
-			return nil, fmt.Errorf("oscal profile: %s.href: required", path)
+			return nil, fmt.Errorf("%s.href: required", ipath)
 		}
-		all := len(im.IncludeAll) > 0 && string(im.IncludeAll) != "null"
-		if all && len(im.IncludeControls) > 0 {
-			return nil, fmt.Errorf("oscal profile: %s: include-all and include-controls are exclusive", path)
+		if pi.IncludeAll && len(im.IncludeControls) > 0 {
+			return nil, fmt.Errorf("%s: include-all and include-controls are exclusive", ipath)
 		}
-		pi.IncludeAll = all
-		for j, sel := range im.IncludeControls {
-			if len(sel.WithIDs) == 0 {
-				return nil, fmt.Errorf("oscal profile: %s.include-controls[%d].with-ids: at least one id is required (matching selections are not supported)", path, j)
-			}
-			for k, id := range sel.WithIDs {
-				if strings.TrimSpace(id) == "" {
-					return nil, fmt.Errorf("oscal profile: %s.include-controls[%d].with-ids[%d]: empty id", path, j, k)
-				}
-				pi.Include = append(pi.Include, strings.TrimSpace(id))
-			}
+		var err error
+		if pi.Include, err = parseSelectors(im.IncludeControls, ipath+".include-controls"); err != nil {
+			return nil, err
 		}
-		if !all && len(pi.Include) == 0 {
-			return nil, fmt.Errorf("oscal profile: %s: selects no control (want include-all or include-controls)", path)
+		if !pi.IncludeAll && len(pi.Include) == 0 {
+			return nil, fmt.Errorf("%s: selects no control (want include-all or include-controls)", ipath)
 		}
-		for j, sel := range im.ExcludeControls {
-			for k, id := range sel.WithIDs {
-				if strings.TrimSpace(id) == "" {
-					return nil, fmt.Errorf("oscal profile: %s.exclude-controls[%d].with-ids[%d]: empty id", path, j, k)
-				}
-				pi.Exclude = append(pi.Exclude, strings.TrimSpace(id))
-			}
+		if pi.Exclude, err = parseSelectors(im.ExcludeControls, ipath+".exclude-controls"); err != nil {
+			return nil, err
 		}
 		p.Imports = append(p.Imports, pi)
+	}
+	if err := p.parseMerge(op.Merge); err != nil {
+		return nil, err
+	}
+	if err := p.parseModify(op.Modify); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
 
-// matchesHref reports whether an import href names c: the urn:uuid: (or
-// #uuid) of the catalogue ExportOSCAL writes for c, Custodia's catalogue id
-// or the file name ExportOSCAL's download uses.
-func matchesHref(href string, c *Catalog) bool {
-	u := nameUUID(c.ID)
-	h := strings.TrimPrefix(strings.TrimPrefix(href, "urn:uuid:"), "#")
-	if strings.EqualFold(h, u) || h == c.ID || h == "urn:custodia:catalog:"+c.ID {
-		return true
-	}
-	base := href[strings.LastIndexAny(href, "/\\")+1:]
-	return base == c.ID+"-oscal.json" || base == c.ID+".json"
-}
-
-// findImported finds the catalogue an import's href names, directly or
-// through a back-matter resource ("#uuid") by one of its rlinks or its
-// title (the framework's name).
-func findImported(href string, resources []ProfileResource, cats []*Catalog) *Catalog {
-	for _, c := range cats {
-		if matchesHref(href, c) {
-			return c
-		}
-	}
-	if !strings.HasPrefix(href, "#") {
+func (p *Profile) parseMerge(m *oscalMergeIn) error {
+	p.Structure, p.Combine = "flat", "keep"
+	if m == nil {
 		return nil
 	}
-	for _, res := range resources {
-		if res.UUID != href[1:] {
-			continue
+	path := p.path + ".merge"
+	if m.Combine != nil {
+		switch m.Combine.Method {
+		case "use-first", "merge", "keep":
+			p.Combine = m.Combine.Method
+		default:
+			return fmt.Errorf("%s.combine.method: %q, want use-first, merge or keep", path, m.Combine.Method)
 		}
-		for _, c := range cats {
-			for _, h := range res.Hrefs {
-				if h != "" && !strings.HasPrefix(h, "#") && matchesHref(h, c) {
-					return c
-				}
-			}
+	}
+	var n int
+	if present(m.Flat) {
+		n++
+	}
+	if present(m.AsIs) {
+		p.Structure = "as-is"
+		n++
+	}
+	if m.Custom != nil {
+		p.Structure = "custom"
+		n++
+		root := &customGroup{path: path + ".custom"}
+		ids := map[string]string{}
+		if err := parseCustom(root, m.Custom.Groups, m.Custom.InsertControls, ids); err != nil {
+			return err
 		}
-		for _, c := range cats {
-			if res.Title != "" && strings.EqualFold(res.Title, c.Name) {
-				return c
-			}
-		}
+		p.custom = root
+	}
+	if n > 1 {
+		return fmt.Errorf("%s: give one structuring directive at most (flat, as-is or custom)", path)
 	}
 	return nil
 }
 
-// requirementByControl finds the requirement an OSCAL control id names: the
-// id ExportOSCAL gives it, or the requirement id itself.
-func requirementByControl(c *Catalog, id string) (string, bool) {
-	for _, r := range c.Requirements {
-		if r.ID == id || oscalID("c-", r.ID) == id {
-			return r.ID, true
+func parseCustom(g *customGroup, groups []oscalCustomGroupIn, inserts []oscalInsertIn, ids map[string]string) error {
+	for i, in := range inserts {
+		path := fmt.Sprintf("%s.insert-controls[%d]", g.path, i)
+		ins := insertion{path: path, order: in.Order, includeAll: present(in.IncludeAll)}
+		switch in.Order {
+		case "", "keep":
+			ins.order = "keep"
+		case "ascending", "descending":
+		default:
+			return fmt.Errorf("%s.order: %q, want keep, ascending or descending", path, in.Order)
 		}
+		if ins.includeAll && len(in.IncludeControls) > 0 {
+			return fmt.Errorf("%s: include-all and include-controls are exclusive", path)
+		}
+		var err error
+		if ins.include, err = parseSelectors(in.IncludeControls, path+".include-controls"); err != nil {
+			return err
+		}
+		if !ins.includeAll && len(ins.include) == 0 {
+			return fmt.Errorf("%s: inserts no control (want include-all or include-controls)", path)
+		}
+		if ins.exclude, err = parseSelectors(in.ExcludeControls, path+".exclude-controls"); err != nil {
+			return err
+		}
+		g.inserts = append(g.inserts, ins)
 	}
-	return "", false
+	for i, in := range groups {
+		path := fmt.Sprintf("%s.groups[%d]", g.path, i)
+		sub := customGroup{path: path, title: strings.TrimSpace(in.Title), titleES: propValue(in.Props, "title-es", "")}
+		sub.id = strings.TrimSpace(propValue(in.Props, "label", in.ID))
+		if sub.id == "" {
+			sub.id = fmt.Sprintf("custom-%d", len(ids)+1)
+		}
+		if prev, dup := ids[sub.id]; dup {
+			return fmt.Errorf("%s: group id %q already used at %s", path, sub.id, prev)
+		}
+		ids[sub.id] = path
+		if sub.title == "" {
+			return fmt.Errorf("%s.title: required", path)
+		}
+		if err := parseCustom(&sub, in.Groups, in.InsertControls, ids); err != nil {
+			return err
+		}
+		g.groups = append(g.groups, sub)
+	}
+	return nil
 }
 
-// ResolveProfile builds a catalogue (under id, named after the profile)
-// holding the requirements p selects from the catalogues in cats. An href
-// that names none of them, or a control id the catalogue lacks, is refused
-// with its JSON path; every unknown id is listed.
-func ResolveProfile(id string, p *Profile, cats []*Catalog) (*Catalog, error) {
-	out := &Catalog{ID: id, Name: p.Title, Version: p.Version, Source: "OSCAL profile " + p.UUID}
-	seen := map[string]string{} // requirement id → source catalogue
-	var sources []string
-	for i, im := range p.Imports {
-		path := fmt.Sprintf("$.profile.imports[%d]", i)
-		src := findImported(im.Href, p.Resources, cats)
-		if src == nil {
-			return nil, fmt.Errorf("oscal profile: %s.href: %q names no loaded framework (want urn:uuid:<uuid of the catalog Custodia exports>, a framework id, or a back-matter resource linking to one or titled like one)", path, im.Href)
+func (p *Profile) parseModify(m *oscalModifyIn) error {
+	if m == nil {
+		return nil
+	}
+	path := p.path + ".modify"
+	for i, sp := range m.SetParameters {
+		spath := fmt.Sprintf("%s.set-parameters[%d]", path, i)
+		id := strings.TrimSpace(sp.ParamID)
+		if id == "" {
+			return fmt.Errorf("%s.param-id: required", spath)
 		}
-		sources = append(sources, src.ID)
-		resolve := func(ids []string, field string) (map[string]bool, error) {
-			set := map[string]bool{}
-			var unknown []string
-			for _, cid := range ids {
-				if rid, ok := requirementByControl(src, cid); ok {
-					set[rid] = true
-				} else if !slices.Contains(unknown, cid) {
-					unknown = append(unknown, cid)
+		if sp.Label == "" && len(sp.Values) == 0 && sp.Select == nil {
+			return fmt.Errorf("%s: sets nothing Custodia uses (want values, select or label)", spath)
+		}
+		p.setParams = append(p.setParams, setParameter{path: spath, id: id, label: strings.TrimSpace(sp.Label), values: sp.Values, sel: sp.Select})
+	}
+	for i, al := range m.Alters {
+		apath := fmt.Sprintf("%s.alters[%d]", path, i)
+		a := alter{path: apath, controlID: strings.TrimSpace(al.ControlID)}
+		if a.controlID == "" {
+			return fmt.Errorf("%s.control-id: required", apath)
+		}
+		for j, r := range al.Removes {
+			rm := removal{byName: r.ByName, byClass: r.ByClass, byID: r.ByID, byItemName: r.ByItemName, byNS: r.ByNS}
+			if rm == (removal{}) {
+				return fmt.Errorf("%s.removes[%d]: want by-name, by-class, by-id, by-item-name or by-ns", apath, j)
+			}
+			a.removes = append(a.removes, rm)
+		}
+		for j, ad := range al.Adds {
+			dpath := fmt.Sprintf("%s.adds[%d]", apath, j)
+			add := addition{path: dpath, position: ad.Position, byID: strings.TrimSpace(ad.ByID), title: strings.TrimSpace(ad.Title),
+				props: ad.Props, parts: ad.Parts, params: ad.Params}
+			switch ad.Position {
+			case "", "ending":
+				add.position = "ending"
+			case "starting":
+			case "before", "after":
+				if add.byID == "" {
+					return fmt.Errorf("%s.position: %s needs by-id (a part of the control)", dpath, ad.Position)
+				}
+			default:
+				return fmt.Errorf("%s.position: %q, want before, after, starting or ending", dpath, ad.Position)
+			}
+			if add.title == "" && len(add.props) == 0 && len(add.parts) == 0 && len(add.params) == 0 {
+				return fmt.Errorf("%s: adds nothing (want title, params, props or parts)", dpath)
+			}
+			for k, pr := range add.params {
+				if strings.TrimSpace(pr.ID) == "" {
+					return fmt.Errorf("%s.params[%d].id: required", dpath, k)
 				}
 			}
-			if len(unknown) > 0 {
-				return nil, fmt.Errorf("oscal profile: %s.%s: unknown control ids in %s: %s", path, field, src.ID, strings.Join(unknown, ", "))
-			}
-			return set, nil
-		}
-		inc, err := resolve(im.Include, "include-controls")
-		if err != nil {
-			return nil, err
-		}
-		exc, err := resolve(im.Exclude, "exclude-controls")
-		if err != nil {
-			return nil, err
-		}
-		selected := map[string]bool{}
-		for _, r := range src.Requirements {
-			if (im.IncludeAll || inc[r.ID]) && !exc[r.ID] {
-				if prev, dup := seen[r.ID]; dup && prev != src.ID {
-					return nil, fmt.Errorf("oscal profile: %s: requirement %q is selected from both %s and %s", path, r.ID, prev, src.ID)
-				}
-				if _, dup := seen[r.ID]; dup {
-					continue
-				}
-				seen[r.ID] = src.ID
-				selected[r.ID] = true
-				out.Requirements = append(out.Requirements, r)
-			}
-		}
-		// Keep the groups the selection uses, with their ancestors.
-		need := map[string]bool{}
-		for _, r := range src.Requirements {
-			if selected[r.ID] && r.Group != "" {
-				for g := r.Group; g != "" && !need[g]; {
-					need[g] = true
-					parent := ""
-					for _, gg := range src.Groups {
-						if gg.ID == g {
-							parent = gg.Parent
-						}
-					}
-					g = parent
+			for k, pt := range add.parts {
+				if strings.TrimSpace(pt.Name) == "" {
+					return fmt.Errorf("%s.parts[%d].name: required", dpath, k)
 				}
 			}
-		}
-		for _, g := range src.Groups {
-			if need[g.ID] && !slices.ContainsFunc(out.Groups, func(x Group) bool { return x.ID == g.ID }) {
-				out.Groups = append(out.Groups, g)
+			for k, pr := range add.props {
+				if strings.TrimSpace(pr.Name) == "" {
+					return fmt.Errorf("%s.props[%d].name: required", dpath, k)
+				}
 			}
+			a.adds = append(a.adds, add)
 		}
-	}
-	if len(out.Requirements) == 0 {
-		return nil, errors.New("oscal profile: $.profile.imports: the selection is empty (every control excluded)")
-	}
-	// A selected enhancement whose parent is not selected becomes top level.
-	for i := range out.Requirements {
-		if par := out.Requirements[i].Parent; par != "" {
-			if _, ok := seen[par]; !ok {
-				out.Requirements[i].Parent = ""
-			}
+		if len(a.removes) == 0 && len(a.adds) == 0 {
+			return fmt.Errorf("%s: neither removes nor adds", apath)
 		}
+		p.alters = append(p.alters, a)
 	}
-	out.Source += " of " + strings.Join(sources, ", ")
-	if err := out.Validate(); err != nil {
-		return nil, fmt.Errorf("oscal profile: %w", err)
-	}
-	return out, nil
+	return nil
 }
 
 // ImportOSCALProfile parses an OSCAL profile and resolves it against the
-// loaded catalogues (see ParseOSCALProfile and ResolveProfile).
+// loaded catalogues (see ParseOSCALProfile and ResolveProfile). The
+// document may also be a bundle: a JSON array whose first element is the
+// profile and whose others are the OSCAL catalogs and profiles it imports
+// (directly or through other profiles of the bundle). An import names a
+// bundled document by urn:uuid:/#uuid of the document, by a back-matter
+// resource whose rlink or title names it, or by the document's "href"
+// member (Custodia's addition: {"href": "x-catalog.json", "catalog": …});
+// bundled documents are found before loaded frameworks.
 func ImportOSCALProfile(id string, b []byte, cats []*Catalog) (*Catalog, error) {
-	p, err := ParseOSCALProfile(b)
+	docs, err := parseProfileBundle(b)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("oscal profile: %w", err)
 	}
+	p := docs[0].profile
 	if id == "" {
 		id = p.UUID
 	}
 	if id == "" {
 		return nil, errors.New("oscal profile: $.profile.uuid: required when no framework id is given")
 	}
-	return ResolveProfile(id, p, cats)
+	return resolveTop(id, p, docs, cats)
 }
 
-// AssessmentFinding is one finding of an OSCAL assessment-results document.
-type AssessmentFinding struct {
-	Path     string // JSON path, for error messages
-	TargetID string // OSCAL control (objective/statement) id
-	State    string // satisfied or not-satisfied
-	Status   Status // Custodia's implementation-status prop, "" when absent
-	Remarks  string
-}
-
-// Assessment is an OSCAL assessment-results document reduced to its
-// findings.
-type Assessment struct {
-	UUID     string
-	Title    string
-	PlanHref string
-	Findings []AssessmentFinding
-}
-
-type oscalResultsIn struct {
-	AssessmentResults *struct {
-		UUID     string        `json:"uuid"`
-		Metadata oscalMetadata `json:"metadata"`
-		ImportAP struct {
-			Href string `json:"href"`
-		} `json:"import-ap"`
-		Results []struct {
-			Findings []oscalFinding `json:"findings"`
-		} `json:"results"`
-	} `json:"assessment-results"`
-}
-
-// ParseOSCALAssessmentResults reads an OSCAL assessment-results document in
-// JSON: every finding of every result must target a control (target-id)
-// with the state satisfied or not-satisfied. Custodia's own
-// "implementation-status" prop, when present, gives the precise status.
-func ParseOSCALAssessmentResults(b []byte) (*Assessment, error) {
-	var f oscalResultsIn
-	if err := decodeOSCALJSON(b, &f); err != nil {
-		return nil, fmt.Errorf("oscal assessment results: %w", err)
+// ResolveProfile builds a catalogue (under id, named after the profile)
+// holding the requirements p selects from the catalogues in cats, arranged
+// and tailored as its merge and modify say. An href that names none of
+// them, a control id or pattern that names no control, an alteration of a
+// control not selected, or a parameter nothing uses is refused with its
+// JSON path; unknown ids are listed together.
+func ResolveProfile(id string, p *Profile, cats []*Catalog) (*Catalog, error) {
+	if p.path == "" { // built by hand, not parsed
+		p.path = "$.profile"
 	}
-	if f.AssessmentResults == nil {
-		return nil, errors.New("oscal assessment results: $: no \"assessment-results\" object (is this a catalog or a profile?)")
-	}
-	ar := f.AssessmentResults
-	a := &Assessment{UUID: ar.UUID, Title: ar.Metadata.Title, PlanHref: ar.ImportAP.Href}
-	if len(ar.Results) == 0 {
-		return nil, errors.New("oscal assessment results: $.assessment-results.results: at least one result is required")
-	}
-	for i, res := range ar.Results {
-		for j, fd := range res.Findings {
-			path := fmt.Sprintf("$.assessment-results.results[%d].findings[%d]", i, j)
-			af := AssessmentFinding{Path: path, TargetID: strings.TrimSpace(fd.Target.TargetID), State: fd.Target.Status.State, Remarks: fd.Target.Status.Remarks}
-			if af.TargetID == "" {
-				return nil, fmt.Errorf("oscal assessment results: %s.target.target-id: required", path)
-			}
-			if af.State != "satisfied" && af.State != "not-satisfied" {
-				return nil, fmt.Errorf("oscal assessment results: %s.target.status.state: %q, want satisfied or not-satisfied", path, af.State)
-			}
-			if v := propValue(fd.Props, "implementation-status", ""); v != "" {
-				af.Status = Status(v)
-				switch af.Status {
-				case Implemented:
-					if af.State != "satisfied" {
-						return nil, fmt.Errorf("oscal assessment results: %s.props: implementation-status implemented contradicts state %s", path, af.State)
-					}
-				case NotImplemented, Partial:
-					if af.State != "not-satisfied" {
-						return nil, fmt.Errorf("oscal assessment results: %s.props: implementation-status %s contradicts state %s", path, v, af.State)
-					}
-				default:
-					return nil, fmt.Errorf("oscal assessment results: %s.props: implementation-status %q, want not_implemented, partial or implemented", path, v)
-				}
-			}
-			a.Findings = append(a.Findings, af)
-		}
-	}
-	if len(a.Findings) == 0 {
-		return nil, errors.New("oscal assessment results: $.assessment-results.results: no findings")
-	}
-	return a, nil
-}
-
-// ResolveAssessment maps the findings of a to requirements of c: a
-// satisfied target is implemented; a not-satisfied one takes Custodia's
-// implementation-status prop, else not implemented. A plan href of
-// Custodia's form naming another catalogue is refused, and so is every
-// unknown target id (listed together) or a requirement assessed twice
-// with different results.
-func ResolveAssessment(c *Catalog, a *Assessment) ([]Assessed, error) {
-	const plan = "urn:custodia:assessment-plan:"
-	if strings.HasPrefix(a.PlanHref, plan) && strings.TrimPrefix(a.PlanHref, plan) != c.ID {
-		return nil, fmt.Errorf("oscal assessment results: $.assessment-results.import-ap.href: %q assesses %s, not %s", a.PlanHref, strings.TrimPrefix(a.PlanHref, plan), c.ID)
-	}
-	var unknown []string
-	var out []Assessed
-	at := map[string]int{}
-	for _, f := range a.Findings {
-		rid, ok := requirementByControl(c, f.TargetID)
-		if i := strings.Index(f.TargetID, "_smt"); !ok && i > 0 {
-			// A statement id (ac-1_smt, ac-1_smt.a) assesses its control.
-			rid, ok = requirementByControl(c, f.TargetID[:i])
-		}
-		if !ok {
-			if !slices.Contains(unknown, f.TargetID) {
-				unknown = append(unknown, f.TargetID)
-			}
-			continue
-		}
-		st := f.Status
-		if st == "" {
-			st = NotImplemented
-			if f.State == "satisfied" {
-				st = Implemented
-			}
-		}
-		if i, dup := at[rid]; dup {
-			if out[i].Status != st {
-				return nil, fmt.Errorf("oscal assessment results: %s: requirement %s assessed twice with different results (%s, %s)", f.Path, rid, out[i].Status, st)
-			}
-			continue
-		}
-		at[rid] = len(out)
-		out = append(out, Assessed{Requirement: rid, Status: st, Remarks: f.Remarks})
-	}
-	if len(unknown) > 0 {
-		return nil, fmt.Errorf("oscal assessment results: target ids unknown in %s: %s", c.ID, strings.Join(unknown, ", "))
-	}
-	return out, nil
+	return resolveTop(id, p, []bundleDoc{{root: "$", profile: p, uuid: p.UUID, title: p.Title}}, cats)
 }

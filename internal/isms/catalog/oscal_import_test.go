@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -136,7 +137,7 @@ func TestAssessmentResultsRoundTrip(t *testing.T) {
 		t.Fatalf("got %+v", got)
 	}
 	for i := range in {
-		if got[i] != in[i] {
+		if !reflect.DeepEqual(got[i], in[i]) {
 			t.Errorf("finding %d = %+v, want %+v", i, got[i], in[i])
 		}
 	}
@@ -265,4 +266,87 @@ func FuzzImportOSCALAssessment(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestAssessmentResultsObservationsAndRisks(t *testing.T) {
+	a, err := ParseOSCALAssessmentResults(readTestdata(t, "oscal-results-observations.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ResolveAssessment(miniCatalog(), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got[0].Requirement != "9.1" || got[0].Status != NotImplemented || got[1].Requirement != "A.5.1" || got[1].Status != Implemented || got[2].Requirement != "A.5.2" {
+		t.Fatalf("assessed = %+v", got)
+	}
+	if len(got[2].Findings) != 0 {
+		t.Errorf("A.5.2 keeps %d findings; a finding without observations or risks adds nothing", len(got[2].Findings))
+	}
+	f := got[0].Findings
+	if len(f) != 1 || f[0].UUID != "f-backups" || f[0].Title != "Backups are not verified" || len(f[0].Observations) != 2 || len(f[0].Risks) != 1 {
+		t.Fatalf("9.1 findings = %+v", f)
+	}
+	ob := f[0].Observations[0]
+	if ob.Title != "Backup job logs" || ob.Collected != time.Date(2026, 11, 17, 9, 30, 0, 0, time.UTC) || ob.Expires.Year() != 2027 ||
+		strings.Join(ob.Methods, ",") != "EXAMINE" || len(ob.Evidence) != 1 || ob.Evidence[0] != "Export of the backup console <https://files.example.org/audit/backup-log.csv>" {
+		t.Errorf("observation = %+v", ob)
+	}
+	rk := f[0].Risks[0]
+	if rk.Status != "open" || rk.Statement == "" || rk.Deadline != "2027-01-31T00:00:00Z" ||
+		strings.Join(rk.Facets, "; ") != "likelihood=high (https://example.org/risk-scale); impact=moderate (https://example.org/risk-scale)" ||
+		len(rk.MitigatingFactors) != 1 || len(rk.Remediations) != 1 || rk.Remediations[0] != "planned: Alert on failed jobs — Send failures to the service desk." {
+		t.Errorf("risk = %+v", rk)
+	}
+	if p := got[1].Findings; len(p) != 1 || len(p[0].Observations) != 1 || p[0].Observations[0].UUID != "o-policy" {
+		t.Errorf("A.5.1 findings = %+v", p)
+	}
+}
+
+func TestAssessmentResultsDuplicateFindingsKeepTheirNotes(t *testing.T) {
+	doc := `{"assessment-results":{"uuid":"x","metadata":{"title":"T"},"results":[{
+	"observations":[{"uuid":"o1","description":"seen once","collected":"2026-01-01T00:00:00Z"},{"uuid":"o2","description":"seen twice","collected":"2026-01-02T00:00:00Z"}],
+	"findings":[{"uuid":"f1","target":{"target-id":"9.1","status":{"state":"satisfied"}},"related-observations":[{"observation-uuid":"o1"}]},
+	{"uuid":"f2","target":{"target-id":"c-9.1","status":{"state":"satisfied"}},"related-observations":[{"observation-uuid":"o2"}]}]}]}}`
+	a, err := ParseOSCALAssessmentResults([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ResolveAssessment(miniCatalog(), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || len(got[0].Findings) != 2 || got[0].Findings[1].Observations[0].Description != "seen twice" {
+		t.Fatalf("assessed = %+v", got)
+	}
+}
+
+func TestAssessmentResultsObservationRefusals(t *testing.T) {
+	wrap := func(extra, links string) string {
+		return `{"assessment-results":{"uuid":"x","metadata":{"title":"T"},"results":[{` + extra + `"findings":[{"target":{"target-id":"9.1","status":{"state":"satisfied"}}` + links + `}]}]}}`
+	}
+	obs := `"observations":[{"uuid":"o1","description":"d","collected":"2026-01-01T00:00:00Z"}],`
+	risk := `"risks":[{"uuid":"r1","title":"R","description":"d","statement":"s","status":"open"}],`
+	tests := []struct{ name, doc, want string }{
+		{"unknown observation", wrap(obs, `,"related-observations":[{"observation-uuid":"o1"},{"observation-uuid":"o9"},{"observation-uuid":"o8"}]`),
+			"$.assessment-results.results[0].findings[0].related-observations: observations not in the document: o9, o8"},
+		{"unknown risk", wrap(risk, `,"related-risks":[{"risk-uuid":"r2"}]`), "$.assessment-results.results[0].findings[0].related-risks: risks not in the document: r2"},
+		{"observation without description", wrap(`"observations":[{"uuid":"o1","collected":"2026-01-01T00:00:00Z"}],`, ""), "$.assessment-results.results[0].observations[0].description: required"},
+		{"observation without uuid", wrap(`"observations":[{"description":"d","collected":"2026-01-01T00:00:00Z"}],`, ""), "$.assessment-results.results[0].observations[0].uuid: required"},
+		{"observation date", wrap(`"observations":[{"uuid":"o1","description":"d","collected":"2026-01-01"}],`, ""), `$.assessment-results.results[0].observations[0].collected: "2026-01-01" is not a date-time`},
+		{"observation expiry", wrap(`"observations":[{"uuid":"o1","description":"d","collected":"2026-01-01T00:00:00Z","expires":"soon"}],`, ""), `observations[0].expires: "soon"`},
+		{"observation twice", wrap(`"observations":[{"uuid":"o1","description":"d","collected":"2026-01-01T00:00:00Z"},{"uuid":"o1","description":"d","collected":"2026-01-01T00:00:00Z"}],`, ""), "observations[1].uuid: o1 is used twice"},
+		{"risk status", wrap(`"risks":[{"uuid":"r1","title":"R","status":"accepted"}],`, ""), `$.assessment-results.results[0].risks[0].status: "accepted", want open, investigating`},
+		{"risk title", wrap(`"risks":[{"uuid":"r1","status":"open"}],`, ""), "$.assessment-results.results[0].risks[0].title: required"},
+		{"risk deadline", wrap(`"risks":[{"uuid":"r1","title":"R","status":"open","deadline":"tomorrow"}],`, ""), `risks[0].deadline: "tomorrow"`},
+		{"wrong type", wrap(`"observations":[{"uuid":"o1","description":"d","collected":"2026-01-01T00:00:00Z","methods":"EXAMINE"}],`, ""), "line 1, column"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, err := ParseOSCALAssessmentResults([]byte(tt.doc))
+			if err == nil || a != nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("parse = %v, %v\nwant an error containing %q", a, err, tt.want)
+			}
+		})
+	}
 }

@@ -185,6 +185,9 @@ type Applicability struct {
 	Measure        string
 	Applies        bool
 	Reinforcements []string // required reinforcements, R1…
+	// Choices are groups of reinforcements of which the system must apply
+	// one each, e.g. [[R1 R2 R3 R4]] for op.acc.6's "+ [R1 o R2 o R3 o R4]".
+	Choices [][]string
 	// Basis says which cell of the table was used, e.g. "categoría MEDIA"
 	// or "nivel ALTO (max of I, C, T, A)".
 	Basis string
@@ -224,6 +227,9 @@ func Apply(m *catalog.Requirement, v Valuation) (Applicability, error) {
 	rule := m.Levels[col]
 	a.Applies = rule.Applies
 	a.Reinforcements = append([]string(nil), rule.Reinforcements...)
+	for _, c := range rule.Choices {
+		a.Choices = append(a.Choices, append([]string(nil), c...))
+	}
 	return a, nil
 }
 

@@ -51,29 +51,43 @@ func TestApplyHandWorked(t *testing.T) {
 		measure string
 		applies bool
 		rs      []string
+		choices [][]string
 		basis   string
 	}{
 		// Category-bound: column ALTA.
-		{"org.1", true, nil, "categoría ALTA"},
-		{"op.pl.1", true, []string{"R1", "R2"}, "categoría ALTA"},
-		{"op.exp.6", true, []string{"R1", "R2", "R3", "R4"}, "categoría ALTA"},
-		{"op.ext.3", true, nil, "categoría ALTA"},
-		// op.acc.6 depends on I, C, T, A: max is A=ALTO.
-		{"op.acc.6", true, []string{"R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9"}, "nivel ALTO (máximo de I, C, T, A)"},
+		{"org.1", true, nil, nil, "categoría ALTA"},
+		{"op.pl.1", true, []string{"R2"}, nil, "categoría ALTA"},
+		{"op.exp.3", true, []string{"R1", "R2", "R3"}, nil, "categoría ALTA"},
+		{"op.exp.6", true, []string{"R1", "R2", "R3", "R4"}, nil, "categoría ALTA"},
+		{"op.exp.7", true, []string{"R1", "R2", "R3"}, nil, "categoría ALTA"},
+		{"op.ext.3", true, nil, nil, "categoría ALTA"},
+		{"mp.eq.3", true, []string{"R1", "R2"}, nil, "categoría ALTA"},
+		{"mp.com.1", true, nil, nil, "categoría ALTA"},
+		{"mp.com.4", true, []string{"R4"}, [][]string{{"R2", "R3"}}, "categoría ALTA"},
+		{"mp.s.2", true, []string{"R2", "R3"}, nil, "categoría ALTA"},
+		{"mp.s.3", true, []string{"R1"}, nil, "categoría ALTA"},
+		// op.acc.2, 3, 5 and 6 depend on C, I, T, A: max is A=ALTO.
+		{"op.acc.2", true, []string{"R1"}, nil, "nivel ALTO (máximo de C, I, T, A)"},
+		{"op.acc.3", true, []string{"R1"}, nil, "nivel ALTO (máximo de C, I, T, A)"},
+		{"op.acc.5", true, []string{"R5"}, [][]string{{"R2", "R3", "R4"}}, "nivel ALTO (máximo de C, I, T, A)"},
+		{"op.acc.6", true, []string{"R5", "R6", "R7", "R8", "R9"}, [][]string{{"R1", "R2", "R3", "R4"}}, "nivel ALTO (máximo de C, I, T, A)"},
 		// op.cont.2 depends on D only: D=BAJO, and the table says n.a. at BAJO.
-		{"op.cont.2", false, nil, "nivel BAJO (máximo de D)"},
+		{"op.cont.2", false, nil, nil, "nivel BAJO (máximo de D)"},
 		// op.exp.8 depends on T only, which is n.a. for this system.
-		{"op.exp.8", false, nil, "dimensiones T n.a."},
-		{"mp.info.4", false, nil, "dimensiones T n.a."},
-		// mp.com.2 depends on C=MEDIO.
-		{"mp.com.2", true, []string{"R1"}, "nivel MEDIO (máximo de C)"},
-		// mp.com.3 depends on I and A: A=ALTO.
-		{"mp.com.3", true, []string{"R1", "R2", "R3", "R4"}, "nivel ALTO (máximo de I, A)"},
+		{"op.exp.8", false, nil, nil, "dimensiones T n.a."},
+		{"mp.info.4", false, nil, nil, "dimensiones T n.a."},
+		// mp.com.2 and mp.si.1 depend on C=MEDIO; mp.si.2 on C and I: MEDIO.
+		{"mp.com.2", true, []string{"R1"}, nil, "nivel MEDIO (máximo de C)"},
+		{"mp.si.1", true, nil, nil, "nivel MEDIO (máximo de C)"},
+		{"mp.si.2", true, nil, nil, "nivel MEDIO (máximo de C, I)"},
+		// mp.com.3 and mp.info.3 depend on I and A: A=ALTO.
+		{"mp.com.3", true, []string{"R1", "R2", "R3", "R4"}, nil, "nivel ALTO (máximo de I, A)"},
+		{"mp.info.3", true, []string{"R1", "R2", "R3", "R4"}, nil, "nivel ALTO (máximo de I, A)"},
 		// mp.eq.2 depends on A=ALTO.
-		{"mp.eq.2", true, []string{"R1"}, "nivel ALTO (máximo de A)"},
+		{"mp.eq.2", true, []string{"R1"}, nil, "nivel ALTO (máximo de A)"},
 		// mp.info.6 depends on D=BAJO.
-		{"mp.info.6", true, nil, "nivel BAJO (máximo de D)"},
-		{"mp.s.4", false, nil, "nivel BAJO (máximo de D)"},
+		{"mp.info.6", true, nil, nil, "nivel BAJO (máximo de D)"},
+		{"mp.s.4", false, nil, nil, "nivel BAJO (máximo de D)"},
 	}
 	for _, tt := range tests {
 		m, err := c.Requirement(tt.measure)
@@ -84,10 +98,14 @@ func TestApplyHandWorked(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Apply(%s) error: %v", tt.measure, err)
 		}
-		if got.Applies != tt.applies || !slices.Equal(got.Reinforcements, tt.rs) || got.Basis != tt.basis {
-			t.Errorf("Apply(%s, %v) = %v %v %q, want %v %v %q", tt.measure, v, got.Applies, got.Reinforcements, got.Basis, tt.applies, tt.rs, tt.basis)
+		if got.Applies != tt.applies || !slices.Equal(got.Reinforcements, tt.rs) || !equalChoices(got.Choices, tt.choices) || got.Basis != tt.basis {
+			t.Errorf("Apply(%s, %v) = %v %v %v %q, want %v %v %v %q", tt.measure, v, got.Applies, got.Reinforcements, got.Choices, got.Basis, tt.applies, tt.rs, tt.choices, tt.basis)
 		}
 	}
+}
+
+func equalChoices(a, b [][]string) bool {
+	return slices.EqualFunc(a, b, func(x, y []string) bool { return slices.Equal(x, y) })
 }
 
 func TestApplyContinuity(t *testing.T) {
@@ -151,7 +169,9 @@ func TestSoA(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(e.Justification, "R1, R2") || e.Title != "Mecanismo de autenticación (usuarios de la organización)" {
+	if e.Justification != "Aplica con refuerzos R5, R6, R7, R8, R9 y uno de R1, R2, R3, R4 según el Anexo II (nivel ALTO (máximo de C, I, T, A))." ||
+		e.Title != "Mecanismo de autenticación (usuarios de la organización)" ||
+		!equalChoices(e.Choices, [][]string{{"R1", "R2", "R3", "R4"}}) {
 		t.Errorf("op.acc.6 entry = %+v", e)
 	}
 	if err := s.Override("mp.if.6", false, ""); err == nil {
@@ -183,6 +203,13 @@ func TestSoA(t *testing.T) {
 	}
 	if len(s.Extra) != 1 {
 		t.Errorf("len(Extra) = %d, want 1", len(s.Extra))
+	}
+	// Excluding a measure drops its choices along with its reinforcements.
+	if err := s.Override("op.acc.5", false, "Sin usuarios externos."); err != nil {
+		t.Fatal(err)
+	}
+	if e, _ := s.Entry("op.acc.5"); e.Applies || e.Reinforcements != nil || e.Choices != nil {
+		t.Errorf("after excluding op.acc.5: %+v", e)
 	}
 }
 
@@ -251,10 +278,17 @@ func TestSoACounts(t *testing.T) {
 	if a+na != 73 || ov != 0 || a == 0 || na == 0 {
 		t.Errorf("Counts() = %d, %d, %d, %d", a, na, rs, ov)
 	}
-	// At BÁSICA/BAJO the only reinforcements are op.acc.5's R1, R5 and
-	// op.acc.6's R1, R8, R9.
+	// At BÁSICA/BAJO the reinforcements required are one of op.acc.5's R1–R4;
+	// one of op.acc.6's R1–R4, and its R8 and R9; one of mp.s.2's R1, R2.
 	if rs != 5 {
 		t.Errorf("reinforcements required at BAJO = %d, want 5", rs)
+	}
+	e, err := s.Entry("mp.s.2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "Aplica con refuerzos uno de R1, R2 según el Anexo II (categoría BÁSICA)."; e.Justification != want || e.Reinforcements != nil {
+		t.Errorf("mp.s.2 entry = %+v, want justification %q and no required reinforcement", e, want)
 	}
 }
 
@@ -296,16 +330,28 @@ func TestApplyHandWorkedMedia(t *testing.T) {
 		measure string
 		applies bool
 		rs      []string
+		choices [][]string
 	}{
-		{"op.pl.5", true, nil},   // categoría MEDIA: aplica
-		{"op.ext.3", false, nil}, // categoría MEDIA: n.a. (only ALTA)
-		{"op.acc.6", true, []string{"R1", "R2", "R5", "R8", "R9"}}, // max(I, C, T, A) = MEDIO
-		{"op.exp.8", true, nil},  // T=BAJO: aplica
-		{"op.cont.1", true, nil}, // D=MEDIO: aplica
-		{"op.cont.2", false, nil},
-		{"mp.eq.2", false, nil},             // A is n.a.
-		{"mp.info.6", true, []string{"R1"}}, // D=MEDIO
-		{"mp.com.2", true, nil},             // C=BAJO: aplica
+		{"op.pl.1", true, []string{"R1"}, nil}, // categoría MEDIA: + R1
+		{"op.pl.5", true, nil, nil},            // categoría MEDIA: aplica
+		{"op.ext.3", false, nil, nil},          // categoría MEDIA: n.a. (only ALTA)
+		{"op.exp.3", true, []string{"R1"}, nil},
+		{"op.acc.2", true, nil, nil},                                                         // max(C, I, T, A) = MEDIO: aplica
+		{"op.acc.5", true, []string{"R5"}, [][]string{{"R2", "R3", "R4"}}},                   // MEDIO
+		{"op.acc.6", true, []string{"R5", "R8", "R9"}, [][]string{{"R1", "R2", "R3", "R4"}}}, // MEDIO
+		{"op.exp.8", true, nil, nil},                                                         // T=BAJO: aplica
+		{"op.cont.1", true, nil, nil},                                                        // D=MEDIO: aplica
+		{"op.cont.2", false, nil, nil},
+		{"mp.eq.2", false, nil, nil}, // A is n.a.
+		{"mp.eq.3", true, nil, nil},  // categoría MEDIA: aplica
+		{"mp.com.4", true, nil, [][]string{{"R1", "R2", "R3"}}},
+		{"mp.info.6", true, []string{"R1"}, nil},             // D=MEDIO
+		{"mp.com.2", true, nil, nil},                         // C=BAJO: aplica
+		{"mp.si.1", false, nil, nil},                         // C=BAJO: n.a.
+		{"mp.si.2", true, nil, nil},                          // max(C, I) = MEDIO: aplica
+		{"mp.info.3", true, []string{"R1", "R2", "R3"}, nil}, // max(I, A) = MEDIO
+		{"mp.s.2", true, nil, [][]string{{"R1", "R2"}}},
+		{"mp.s.3", true, nil, nil},
 	}
 	for _, tt := range tests {
 		m, err := c.Requirement(tt.measure)
@@ -316,8 +362,8 @@ func TestApplyHandWorkedMedia(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Applies != tt.applies || !slices.Equal(got.Reinforcements, tt.rs) {
-			t.Errorf("Apply(%s, %v) = %v %v, want %v %v", tt.measure, v, got.Applies, got.Reinforcements, tt.applies, tt.rs)
+		if got.Applies != tt.applies || !slices.Equal(got.Reinforcements, tt.rs) || !equalChoices(got.Choices, tt.choices) {
+			t.Errorf("Apply(%s, %v) = %v %v %v, want %v %v %v", tt.measure, v, got.Applies, got.Reinforcements, got.Choices, tt.applies, tt.rs, tt.choices)
 		}
 	}
 }

@@ -22,14 +22,14 @@ func ExampleNewSoA() {
 	fmt.Println(v, "→", soa.Category)
 	for _, id := range []string{"op.acc.6", "op.cont.2", "mp.com.2"} {
 		e, _ := soa.Entry(id)
-		fmt.Println(id, e.Applies, e.Reinforcements)
+		fmt.Println(id, e.Applies, e.Choices, e.Reinforcements)
 	}
 	k, _ := ens.NewConformity(soa.Category, time.Date(2025, 6, 30, 0, 0, 0, 0, time.UTC))
 	fmt.Println(k.Path, k.NextDue.Format(time.DateOnly))
 	// Output:
 	// C=MEDIO I=BAJO T=n.a. A=ALTO D=BAJO → ALTA
-	// op.acc.6 true [R1 R2 R3 R4 R5 R6 R7 R8 R9]
-	// op.cont.2 false []
-	// mp.com.2 true [R1]
+	// op.acc.6 true [[R1 R2 R3 R4]] [R5 R6 R7 R8 R9]
+	// op.cont.2 false [] []
+	// mp.com.2 true [] [R1]
 	// auditoría de certificación 2027-06-30
 }

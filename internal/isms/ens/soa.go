@@ -27,10 +27,25 @@ type SoAEntry struct {
 	Title          string   `json:"title"` // Spanish title
 	Applies        bool     `json:"applies"`
 	Reinforcements []string `json:"reinforcements,omitempty"`
-	Justification  string   `json:"justification"`
+	// Choices are groups of reinforcements of which one each is required
+	// ("+ [R1 o R2]" in Anexo II).
+	Choices       [][]string `json:"choices,omitempty"`
+	Justification string     `json:"justification"`
 	// Overridden is true when an officer changed the table's verdict; the
 	// justification then holds the officer's reasons.
 	Overridden bool `json:"overridden,omitempty"`
+}
+
+// ReinforcementCell lists the entry's reinforcements the way Anexo II
+// writes them, the choices first in brackets: "[R1 o R2 o R3 o R4] R5 R8"
+// ("" when none).
+func (e SoAEntry) ReinforcementCell() string {
+	parts := make([]string, 0, len(e.Choices)+len(e.Reinforcements))
+	for _, c := range e.Choices {
+		parts = append(parts, "["+strings.Join(c, " o ")+"]")
+	}
+	parts = append(parts, e.Reinforcements...)
+	return strings.Join(parts, " ")
 }
 
 // ExtraKind says whether an officer-added measure replaces or adds to the
@@ -67,14 +82,21 @@ func NewSoA(c *catalog.Catalog, system string, v Valuation) (*SoA, error) {
 		if err != nil {
 			return nil, err
 		}
-		e := SoAEntry{Measure: a.Measure, Title: m.TitleES, Applies: a.Applies, Reinforcements: a.Reinforcements}
+		e := SoAEntry{Measure: a.Measure, Title: m.TitleES, Applies: a.Applies, Reinforcements: a.Reinforcements, Choices: a.Choices}
 		switch {
 		case !a.Applies:
 			e.Justification = "No aplica según el Anexo II (" + a.Basis + ")."
-		case len(a.Reinforcements) == 0:
+		case len(a.Reinforcements) == 0 && len(a.Choices) == 0:
 			e.Justification = "Aplica según el Anexo II (" + a.Basis + ")."
 		default:
-			e.Justification = "Aplica con refuerzos " + strings.Join(a.Reinforcements, ", ") + " según el Anexo II (" + a.Basis + ")."
+			var parts []string
+			if len(a.Reinforcements) > 0 {
+				parts = append(parts, strings.Join(a.Reinforcements, ", "))
+			}
+			for _, c := range a.Choices {
+				parts = append(parts, "uno de "+strings.Join(c, ", "))
+			}
+			e.Justification = "Aplica con refuerzos " + strings.Join(parts, " y ") + " según el Anexo II (" + a.Basis + ")."
 		}
 		s.Entries = append(s.Entries, e)
 	}
@@ -104,7 +126,7 @@ func (s *SoA) Override(measure string, applies bool, justification string) error
 	}
 	e.Applies = applies
 	if !applies {
-		e.Reinforcements = nil
+		e.Reinforcements, e.Choices = nil, nil
 	}
 	e.Justification = justification
 	e.Overridden = true
@@ -187,12 +209,13 @@ func (k Conformity) Overdue(now time.Time) bool {
 }
 
 // Counts summarises the declaration: measures that apply, that do not, the
-// reinforcements required in total, and officer overrides.
+// reinforcements required in total (a choice among several counts as one),
+// and officer overrides.
 func (s *SoA) Counts() (applies, notApplicable, reinforcements, overridden int) {
 	for _, e := range s.Entries {
 		if e.Applies {
 			applies++
-			reinforcements += len(e.Reinforcements)
+			reinforcements += len(e.Reinforcements) + len(e.Choices)
 		} else {
 			notApplicable++
 		}

@@ -148,9 +148,13 @@ func (o *Office) Declaration(ctx context.Context, p *identity.Principal, systemI
 			if err := soa.Override(id, true, m.Justification); err != nil {
 				return nil, err
 			}
-			if e, _ := soa.Entry(id); e != nil && len(e.Reinforcements) == 0 {
+			if e, _ := soa.Entry(id); e != nil && len(e.Reinforcements) == 0 && len(e.Choices) == 0 {
 				if r, err := c.Requirement(id); err == nil {
-					e.Reinforcements = append([]string(nil), r.Levels[int(sys.Category)-1].Reinforcements...)
+					lv := r.Levels[int(sys.Category)-1]
+					e.Reinforcements = append([]string(nil), lv.Reinforcements...)
+					for _, ch := range lv.Choices {
+						e.Choices = append(e.Choices, append([]string(nil), ch...))
+					}
 				}
 			}
 		case compliance.Exclude:

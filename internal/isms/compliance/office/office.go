@@ -13,10 +13,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/custodia/custodia/internal/identity"
 	"github.com/custodia/custodia/internal/isms/catalog"
@@ -444,6 +446,10 @@ type AssessmentImport struct {
 	Framework string `json:"framework"`
 	Updated   int    `json:"updated"`   // requirements whose status changed
 	Unchanged int    `json:"unchanged"` // requirements already at the assessed status
+	// Notes counts the findings with observations or risks kept as
+	// evidence notes on their requirement (a note already kept, same
+	// content, is not added again).
+	Notes int `json:"notes"`
 }
 
 // ImportAssessment reads an OSCAL assessment-results document and records
@@ -452,6 +458,9 @@ type AssessmentImport struct {
 // callers who see every client may (statements are operator-wide). An
 // unknown target id, or a finding about a requirement stated not
 // applicable, refuses the whole document with the list; nothing changes.
+// A finding with observations or risks is kept, in the same transaction, as
+// an evidence note on its requirement: a Markdown file (sealed like any
+// evidence file) with the finding, its observations and its risks.
 func (o *Office) ImportAssessment(ctx context.Context, p *identity.Principal, key string, doc []byte) (*AssessmentImport, error) {
 	if !p.Scope().All {
 		return nil, ErrOperatorWide
@@ -495,7 +504,95 @@ func (o *Office) ImportAssessment(ctx context.Context, p *identity.Principal, ke
 		return nil, &ImportError{fmt.Errorf("oscal assessment results: requirements stated not applicable in %s (change their statement first): %s", key, strings.Join(notApplicable, ", "))}
 	}
 	out.Updated = len(changes)
+	notes, err := o.findingNotes(ctx, p, key, a, assessed)
+	if err != nil {
+		return nil, err
+	}
+	out.Notes = len(notes)
 	sum := sha256.Sum256(doc)
-	detail := fmt.Sprintf("OSCAL assessment results %s: %d findings, %d updated, %d unchanged, sha256 %s", a.UUID, len(assessed), out.Updated, out.Unchanged, hex.EncodeToString(sum[:]))
-	return out, o.st.ISMSSetRequirementStates(ctx, key, changes, "isms.assessment.import", detail)
+	detail := fmt.Sprintf("OSCAL assessment results %s: %d findings, %d updated, %d unchanged, %d notes, sha256 %s", a.UUID, len(assessed), out.Updated, out.Unchanged, out.Notes, hex.EncodeToString(sum[:]))
+	return out, o.st.ISMSImportAssessment(ctx, key, changes, notes, o.keys.KeyID(), "isms.assessment.import", detail)
+}
+
+// findingNotes seals the note of each finding with observations or risks
+// as a file evidence item of its requirement, collected when the latest of
+// its observations was (the import time when it has none), fresh until
+// the first of them expires (else the default period). A note equal to
+// one the requirement already has is skipped, so importing a document
+// twice adds nothing.
+func (o *Office) findingNotes(ctx context.Context, p *identity.Principal, key string, a *catalog.Assessment, assessed []catalog.Assessed) ([]store.ISMSSealedEvidence, error) {
+	now := o.Now()
+	var out []store.ISMSSealedEvidence
+	for _, as := range assessed {
+		if len(as.Findings) == 0 {
+			continue
+		}
+		have, err := o.st.ISMSEvidenceList(ctx, store.ISMSEvidenceFilter{Scope: p.Scope(), Catalog: key, Requirement: as.Requirement, Limit: 10000})
+		if err != nil {
+			return nil, err
+		}
+		for i := range as.Findings {
+			f := &as.Findings[i]
+			note := []byte(f.Note(a))
+			digest := sha256.Sum256(note)
+			sum := hex.EncodeToString(digest[:])
+			if slices.ContainsFunc(have, func(e compliance.Evidence) bool { return e.SHA256 == sum }) ||
+				slices.ContainsFunc(out, func(e store.ISMSSealedEvidence) bool {
+					return e.Evidence.SHA256 == sum && e.Evidence.Requirement == as.Requirement
+				}) {
+				continue
+			}
+			collected, expires := time.Time{}, time.Time{}
+			for _, ob := range f.Observations {
+				if ob.Collected.After(collected) {
+					collected = ob.Collected
+				}
+				if !ob.Expires.IsZero() && (expires.IsZero() || ob.Expires.Before(expires)) {
+					expires = ob.Expires
+				}
+			}
+			if collected.IsZero() || collected.After(now) {
+				collected = now
+			}
+			e := &compliance.Evidence{Kind: compliance.EvidenceFile, Catalog: key, Requirement: as.Requirement, CollectedAt: collected,
+				FileName: "oscal-finding-" + safeFileName(f.UUID, f.TargetID) + ".md", ContentType: "text/markdown; charset=utf-8",
+				Size: int64(len(note)), SHA256: sum, CreatedBy: p.UserID}
+			if !expires.IsZero() {
+				e.FreshDays = max(1, int(math.Ceil(expires.Sub(collected).Hours()/24)))
+			}
+			title := f.Title
+			if title == "" {
+				title = f.TargetID
+			}
+			e.Title = truncateRunes(fmt.Sprintf("OSCAL finding: %s (%d observations, %d risks)", title, len(f.Observations), len(f.Risks)), 200)
+			sealed, err := o.keys.Seal(note, []byte("isms-evidence:"+sum))
+			if err != nil {
+				return nil, fmt.Errorf("seal finding note: %w", err)
+			}
+			out = append(out, store.ISMSSealedEvidence{Evidence: e, Sealed: sealed})
+		}
+	}
+	return out, nil
+}
+
+func safeFileName(ids ...string) string {
+	for _, id := range ids {
+		var b strings.Builder
+		for _, r := range id {
+			if r == '-' || r == '_' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
+				b.WriteRune(r)
+			}
+		}
+		if s := b.String(); s != "" && len(s) <= 80 {
+			return s
+		}
+	}
+	return "note"
+}
+
+func truncateRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
 }

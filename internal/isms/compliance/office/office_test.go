@@ -140,8 +140,9 @@ func TestENSFlowAndDeclarationPDF(t *testing.T) {
 		t.Fatalf("no row %s", id)
 		return office.DeclRow{}
 	}
-	if r := row(doc, "op.acc.6"); !r.Applies || len(r.Reinforcements) != 9 {
-		t.Fatalf("op.acc.6 = %+v, want applies with R1–R9", r)
+	// Anexo II at ALTO: one of R1–R4, plus R5–R9.
+	if r := row(doc, "op.acc.6"); !r.Applies || len(r.Reinforcements) != 5 || len(r.Choices) != 1 || len(r.Choices[0]) != 4 {
+		t.Fatalf("op.acc.6 = %+v, want applies with one of R1–R4 and R5–R9", r)
 	}
 	if r := row(doc, "op.exp.8"); r.Applies {
 		t.Fatalf("op.exp.8 applies with T=n.a.")

@@ -294,7 +294,7 @@ func (o *Office) DeclarationPDF(doc *DeclarationDoc, lang string) ([]byte, error
 		report.Col(L(lang, "col.status"), 25), report.Col(L(lang, "col.evidence"), 50), report.Col(L(lang, "col.justification"), 70)}
 	var rows [][]string
 	for _, r := range doc.Rows {
-		rows = append(rows, []string{r.Measure, title(lang, r.TitleEN, r.Title), yesNo(lang, r.Applies), strings.Join(r.Reinforcements, " "),
+		rows = append(rows, []string{r.Measure, title(lang, r.TitleEN, r.Title), yesNo(lang, r.Applies), r.ReinforcementCell(),
 			L(lang, "status."+string(r.Status)), strings.Join(r.Evidence, "; "), r.Justification})
 	}
 	p.Table(cols, rows)
