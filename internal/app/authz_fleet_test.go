@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,6 +20,7 @@ func init() {
 	readers := access{roles: []identity.Role{rAdmin, rSec, rAud, rSup}}
 	readerID := access{roles: []identity.Role{rAdmin, rSec, rAud, rSup}, scoped: true}
 	secretReaders := access{roles: []identity.Role{rAdmin, rSec, rAud}}
+	secretReaderID := access{roles: []identity.Role{rAdmin, rSec, rAud}, scoped: true}
 	mgr := access{roles: []identity.Role{rAdmin, rSec}}
 	mgrID := access{roles: []identity.Role{rAdmin, rSec}, scoped: true}
 	device := access{handlerAuth: true}
@@ -60,16 +62,31 @@ func init() {
 		"GET /fleet/secrets":                 secretReaders,
 		"POST /fleet/secrets":                mgr,
 		"POST /fleet/secrets/{id}/revoke":    mgrID,
+		"GET /fleet/policies":                secretReaders,
+		"GET /fleet/policies/new":            mgr,
+		"POST /fleet/policies":               mgr,
+		"GET /fleet/policies/{id}":           secretReaderID,
+		"POST /fleet/policies/{id}/delete":   mgrID,
 	}
 	moduleSeeders = append(moduleSeeders, seedFleet)
 	moduleTargets = append(moduleTargets, fleetTarget)
 	moduleRequests = append(moduleRequests, fleetRequest)
 }
 
-// fleetRequest gives every caller deleting client A's custom policy a
-// policy of its own to delete (a deleted policy is rightly a 404 after).
+// fleetRequest gives every caller deleting client A's custom policy (API
+// or console) a policy of its own to delete (a deleted policy is rightly a
+// 404 after).
 func fleetRequest(w *world, rt authz.Route, target string, a *actor) *http.Request {
-	if rt.Pattern != "DELETE /api/v1/fleet/policies/{id}" || !strings.HasSuffix(target, "/"+strconv.FormatInt(w.ids["fleet.policy"][0], 10)) {
+	var suffix string
+	switch rt.Pattern {
+	case "DELETE /api/v1/fleet/policies/{id}":
+	case "POST /fleet/policies/{id}/delete":
+		suffix = "/delete"
+	default:
+		return nil
+	}
+	aID := strconv.FormatInt(w.ids["fleet.policy"][0], 10)
+	if !strings.HasSuffix(target, "/"+aID+suffix) {
 		return nil
 	}
 	ctx := context.Background()
@@ -77,7 +94,18 @@ func fleetRequest(w *world, rt authz.Route, target string, a *actor) *http.Reque
 	if err := w.st.InTx(ctx, func(tx *store.Tx) error { return tx.FleetPolicyCreate(ctx, pol) }); err != nil {
 		panic(err)
 	}
-	req := httptest.NewRequest(rt.Method, strings.TrimSuffix(target, strconv.FormatInt(w.ids["fleet.policy"][0], 10))+strconv.FormatInt(pol.ID, 10), nil)
+	fresh := strings.TrimSuffix(target, aID+suffix) + strconv.FormatInt(pol.ID, 10) + suffix
+	var req *http.Request
+	if rt.API() {
+		req = httptest.NewRequest(rt.Method, fresh, nil)
+	} else {
+		form := url.Values{}
+		if a != nil {
+			form.Set(identity.CSRFField, a.csrf)
+		}
+		req = httptest.NewRequest(rt.Method, fresh, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
 	return w.authorize(req, rt, a)
 }
 

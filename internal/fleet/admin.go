@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -292,19 +294,30 @@ func (s *Service) Revoke(ctx context.Context, scope identity.Scope, id int64) er
 
 // PolicyInput is a custom policy to assign.
 type PolicyInput struct {
+	// Name labels the assignment; empty takes the policy's id.
+	Name                     string
 	OS                       string
 	ClientID, SiteID, TeamID int64
 	Source                   string
 }
 
-// AddPolicy validates a custom policy (it must parse) and assigns it.
+// MaxPolicySource bounds a custom policy's source.
+const MaxPolicySource = 1 << 20
+
+// AddPolicy validates a custom policy (it must parse) and assigns it. The
+// client, site and team must be in the caller's scope (a team of another
+// client or site is refused); a team's client is assigned with it.
 func (s *Service) AddPolicy(ctx context.Context, scope identity.Scope, in PolicyInput) (*store.FleetPolicy, error) {
-	if len(in.Source) > 1<<20 {
+	if len(in.Source) > MaxPolicySource {
 		return nil, inputErr("fleet.err.the_policy_file_is_larger", "The policy file is larger than 1 MiB.")
 	}
 	p, err := posture.Parse([]byte(in.Source))
 	if err != nil {
 		return nil, inputErr("fleet.err.the_policy_file_does_not", "The policy file does not parse: %s", err.Error())
+	}
+	in.Name = strings.TrimSpace(in.Name)
+	if len(in.Name) > 120 || strings.ContainsFunc(in.Name, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		return nil, inputErr("fleet.err.policy_name", "The name must be one line of at most 120 characters.")
 	}
 	switch in.OS {
 	case "", "linux", "windows", "darwin":
@@ -319,12 +332,29 @@ func (s *Service) AddPolicy(ctx context.Context, scope identity.Scope, in Policy
 			return nil, notFoundAs(err, "fleet.err.unknown_client", "Unknown client.")
 		}
 	}
-	name := p.ID
-	if name == "" {
-		name = p.Name
+	if in.SiteID != 0 {
+		if _, err := s.st.Site(ctx, scope, in.SiteID); err != nil {
+			return nil, notFoundAs(err, "fleet.err.unknown_site", "Unknown site.")
+		}
 	}
+	if in.TeamID != 0 {
+		t, err := s.st.Team(ctx, scope, in.TeamID)
+		if err != nil {
+			return nil, notFoundAs(err, "fleet.err.unknown_team", "Unknown team.")
+		}
+		if t.ClientID != 0 && in.ClientID != 0 && t.ClientID != in.ClientID {
+			return nil, inputErr("fleet.err.the_team_works_for_another", "The team works for another client.")
+		}
+		if in.SiteID != 0 && t.SiteID != in.SiteID {
+			return nil, inputErr("fleet.err.the_team_is_at_another", "The team is at another site.")
+		}
+		if in.ClientID == 0 {
+			in.ClientID = t.ClientID
+		}
+	}
+	name := in.Name
 	if name == "" {
-		name = "policy"
+		name = p.ID
 	}
 	fp := &store.FleetPolicy{Name: name, OS: in.OS, ClientID: in.ClientID, SiteID: in.SiteID, TeamID: in.TeamID, Source: in.Source}
 	if err := s.st.InTx(ctx, func(tx *store.Tx) error { return tx.FleetPolicyCreate(ctx, fp) }); err != nil {
@@ -333,6 +363,29 @@ func (s *Service) AddPolicy(ctx context.Context, scope identity.Scope, in Policy
 	s.InvalidateBundles()
 	return fp, nil
 }
+
+// LintPolicy finds what `custodia-agent lint` finds in a policy's source:
+// a document that does not parse (one problem, its line when the message
+// gives one) or the problems of the parsed policy (checks whose rules or
+// fields are wrong, by line). The policy is nil when it does not parse.
+func LintPolicy(src []byte) (*posture.Policy, []posture.Problem) {
+	if len(src) > MaxPolicySource {
+		return nil, []posture.Problem{{Msg: "the policy file is larger than 1 MiB"}}
+	}
+	p, err := posture.Parse(src)
+	if err != nil {
+		pr := posture.Problem{Msg: err.Error()}
+		if m := lineRE.FindStringSubmatch(pr.Msg); m != nil {
+			pr.Line, _ = strconv.Atoi(m[1])
+		}
+		return nil, []posture.Problem{pr}
+	}
+	return p, p.Problems()
+}
+
+// lineRE finds the line a parse error names ("yaml: line 3: …",
+// "policy x: line 12: …").
+var lineRE = regexp.MustCompile(`\bline (\d+)\b`)
 
 // ErrUnknownPerson reports an owner that is not a person in scope.
 var ErrUnknownPerson = errors.New("unknown person")

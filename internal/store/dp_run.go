@@ -14,8 +14,9 @@ import (
 
 // Discovery run statuses.
 const (
+	DPRunRunning     = "running"     // being scanned (counts up to the checkpoint)
 	DPRunComplete    = "complete"    // every file was visited
-	DPRunInterrupted = "interrupted" // the server stopped during the scan; partial counts
+	DPRunInterrupted = "interrupted" // the server stopped during the scan; partial counts, resumed at the next scan
 	DPRunFailed      = "failed"      // the folder could not be read at all
 )
 
@@ -35,6 +36,15 @@ type DPRun struct {
 	Counts            DPCounts   `json:"counts"`
 	NewestFindingAt   *time.Time `json:"newest_finding_at,omitempty"`
 	Error             string     `json:"error,omitempty"`
+	// Checkpoint is the relative path of the last file whose counts are
+	// committed, in walk order ("" before the first checkpoint); Resumes
+	// counts the restarts from a checkpoint after an interruption.
+	Checkpoint string `json:"checkpoint,omitempty"`
+	Resumes    int64  `json:"resumes,omitempty"`
+	// Root is the folder the run walks; FilesVisited counts the files the
+	// walk handed to the scanner (scanned or binary), for the file cap.
+	Root         string `json:"-"`
+	FilesVisited int64  `json:"-"`
 }
 
 // DPRunFile is a file of a run with findings (counts per entity) or an
@@ -51,14 +61,14 @@ type DPRunFile struct {
 	Error      string     `json:"error,omitempty"`
 }
 
-const dpRunColumns = "r.id, r.location_id, r.client_id, r.started_at, r.finished_at, r.status, r.files_scanned, r.files_skipped, r.bytes, r.files_with_findings, r.file_errors, r.counts, r.newest_finding_at, r.error"
+const dpRunColumns = "r.id, r.location_id, r.client_id, r.started_at, r.finished_at, r.status, r.files_scanned, r.files_skipped, r.bytes, r.files_with_findings, r.file_errors, r.counts, r.newest_finding_at, r.error, r.checkpoint, r.resumes, r.root, r.files_visited"
 
 func scanDPRun(sc rowScanner, r *DPRun) error {
 	var client sql.NullInt64
 	var counts string
 	var newest nullTime
 	if err := sc.Scan(&r.ID, &r.LocationID, &client, ScanTime(&r.StartedAt), ScanTime(&r.FinishedAt), &r.Status, &r.FilesScanned, &r.FilesSkipped,
-		&r.Bytes, &r.FilesWithFindings, &r.FileErrors, &counts, &newest, &r.Error); err != nil {
+		&r.Bytes, &r.FilesWithFindings, &r.FileErrors, &counts, &newest, &r.Error, &r.Checkpoint, &r.Resumes, &r.Root, &r.FilesVisited); err != nil {
 		return err
 	}
 	r.ClientID = client.Int64
@@ -83,54 +93,152 @@ func timePtrArg(t *time.Time) any {
 }
 
 // DPRecordRun stores a finished run of location loc with its files (those
-// with findings or errors) and raises alerts, all in tx: the run, its files,
-// the location's last-run time (and the cleared scan-now flag), an audit
-// entry "dataprotection.scan" with the counts, and the alerts.
+// with findings or errors) and raises alerts, all in tx: DPStartRun then
+// DPFinishRun.
 func (tx *Tx) DPRecordRun(ctx context.Context, loc *DPLocation, run *DPRun, files []DPRunFile, alerts []*alert.Alert) error {
-	run.LocationID, run.ClientID = loc.ID, loc.ClientID
+	status := run.Status
+	if err := tx.DPStartRun(ctx, loc, run); err != nil {
+		return err
+	}
+	run.Status = status
+	return tx.DPFinishRun(ctx, loc, run, files, alerts)
+}
+
+// DPStartRun records run of location loc as running, with its totals so far
+// (none for a new scan), and sets run.ID.
+func (tx *Tx) DPStartRun(ctx context.Context, loc *DPLocation, run *DPRun) error {
+	run.LocationID, run.ClientID, run.Status = loc.ID, loc.ClientID, DPRunRunning
 	if run.Counts == nil {
 		run.Counts = DPCounts{}
 	}
+	if run.FinishedAt.IsZero() {
+		run.FinishedAt = run.StartedAt
+	}
 	id, err := tx.InsertID(ctx, `INSERT INTO dp_runs (location_id, client_id, started_at, finished_at, status, files_scanned, files_skipped, bytes,
-		files_with_findings, file_errors, counts, newest_finding_at, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		files_with_findings, file_errors, counts, newest_finding_at, error, checkpoint, resumes, root, files_visited)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		loc.ID, nullID(loc.ClientID), TimeArg(run.StartedAt), TimeArg(run.FinishedAt), run.Status, run.FilesScanned, run.FilesSkipped, run.Bytes,
-		run.FilesWithFindings, run.FileErrors, run.Counts.text(), timePtrArg(run.NewestFindingAt), run.Error)
+		run.FilesWithFindings, run.FileErrors, run.Counts.text(), timePtrArg(run.NewestFindingAt), run.Error, run.Checkpoint, run.Resumes, run.Root, run.FilesVisited)
 	if err != nil {
 		return fmt.Errorf("record discovery run: %w", err)
 	}
 	run.ID = id
+	return nil
+}
+
+// DPCheckpointRun commits the progress of run (recorded by DPStartRun): the
+// files found since the last checkpoint, the alerts they raise, and the
+// run's totals, checkpoint path and time, all in tx. A scan cut short after
+// it resumes from run.Checkpoint without counting a committed file twice.
+func (tx *Tx) DPCheckpointRun(ctx context.Context, loc *DPLocation, run *DPRun, files []DPRunFile, alerts []*alert.Alert) error {
+	if run.ID == 0 {
+		return fmt.Errorf("checkpoint discovery run of location %d: run not started", loc.ID)
+	}
+	if run.Counts == nil {
+		run.Counts = DPCounts{}
+	}
 	for i := range files {
 		f := &files[i]
-		f.RunID, f.LocationID = id, loc.ID
+		f.RunID, f.LocationID = run.ID, loc.ID
 		if f.Counts == nil {
 			f.Counts = DPCounts{}
 		}
 		fid, err := tx.InsertID(ctx, `INSERT INTO dp_run_files (run_id, location_id, client_id, path, bytes, findings, counts, modified_at, error)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			id, loc.ID, nullID(loc.ClientID), f.Path, f.Bytes, f.Findings, f.Counts.text(), timePtrArg(f.ModifiedAt), f.Error)
+			run.ID, loc.ID, nullID(loc.ClientID), f.Path, f.Bytes, f.Findings, f.Counts.text(), timePtrArg(f.ModifiedAt), f.Error)
 		if err != nil {
 			return fmt.Errorf("record discovery run file: %w", err)
 		}
 		f.ID = fid
 	}
-	// An interrupted run (shutdown) leaves the location due: it runs again
-	// at the next start.
-	if run.Status != DPRunInterrupted {
-		if _, err := tx.Exec(ctx, "UPDATE dp_locations SET last_run_at = ?, scan_now = ? WHERE id = ?", TimeArg(run.FinishedAt), false, loc.ID); err != nil {
-			return fmt.Errorf("record discovery run: %w", err)
-		}
+	res, err := tx.Exec(ctx, `UPDATE dp_runs SET finished_at = ?, status = ?, files_scanned = ?, files_skipped = ?, bytes = ?, files_with_findings = ?,
+		file_errors = ?, counts = ?, newest_finding_at = ?, error = ?, checkpoint = ?, resumes = ?, files_visited = ? WHERE id = ?`,
+		TimeArg(run.FinishedAt), run.Status, run.FilesScanned, run.FilesSkipped, run.Bytes, run.FilesWithFindings,
+		run.FileErrors, run.Counts.text(), timePtrArg(run.NewestFindingAt), run.Error, run.Checkpoint, run.Resumes, run.FilesVisited, run.ID)
+	if err != nil {
+		return fmt.Errorf("checkpoint discovery run %d: %w", run.ID, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return fmt.Errorf("checkpoint discovery run %d: %w", run.ID, ErrNotFound)
 	}
 	for _, a := range alerts {
 		if err := tx.RaiseAlert(ctx, a); err != nil {
 			return err
 		}
 	}
+	return nil
+}
+
+// DPFinishRun records the end of run (complete, interrupted or failed, in
+// run.Status) with its last files and alerts (DPCheckpointRun), the
+// location's last-run time and cleared scan-now flag (unless interrupted:
+// the location stays due and the run resumes), and an audit entry
+// "dataprotection.scan" with the counts.
+func (tx *Tx) DPFinishRun(ctx context.Context, loc *DPLocation, run *DPRun, files []DPRunFile, alerts []*alert.Alert) error {
+	if err := tx.DPCheckpointRun(ctx, loc, run, files, alerts); err != nil {
+		return err
+	}
+	// An interrupted run (shutdown) leaves the location due: it resumes at
+	// the next start.
+	if run.Status != DPRunInterrupted {
+		if _, err := tx.Exec(ctx, "UPDATE dp_locations SET last_run_at = ?, scan_now = ? WHERE id = ?", TimeArg(run.FinishedAt), false, loc.ID); err != nil {
+			return fmt.Errorf("record discovery run: %w", err)
+		}
+	}
 	detail := fmt.Sprintf("%s: %d files, %d bytes, %d with findings, %d errors", run.Status, run.FilesScanned, run.Bytes, run.FilesWithFindings, run.FileErrors)
+	if run.Resumes > 0 {
+		detail += fmt.Sprintf(", resumed %d times", run.Resumes)
+	}
 	if c := dpCountsDetail(run.Counts); c != "" {
 		detail += "; " + c
 	}
 	return tx.Audit(ctx, audit.Record{Actor: "system", Action: "dataprotection.scan", ObjectType: "dp_location", ObjectID: strconv.FormatInt(loc.ID, 10),
 		ClientID: loc.ClientID, Detail: detail})
+}
+
+// DPResumableRun returns the newest run of location loc if it was
+// interrupted while walking the location's current folder, so that a scan
+// can continue it; ErrNotFound otherwise.
+func (s *Store) DPResumableRun(ctx context.Context, loc *DPLocation) (*DPRun, error) {
+	var r DPRun
+	err := scanDPRun(s.QueryRow(ctx, "SELECT "+dpRunColumns+` FROM dp_runs r WHERE r.location_id = ?
+		AND r.id = (SELECT MAX(r2.id) FROM dp_runs r2 WHERE r2.location_id = r.location_id)`, loc.ID), &r)
+	if err != nil {
+		return nil, fmt.Errorf("resumable run of location %d: %w", loc.ID, mapErr(err))
+	}
+	if r.Status != DPRunInterrupted || r.Root == "" || r.Root != loc.Path {
+		return nil, fmt.Errorf("resumable run of location %d: %w", loc.ID, ErrNotFound)
+	}
+	return &r, nil
+}
+
+// DPResumeRun marks interrupted run as running again and counts the resume.
+func (tx *Tx) DPResumeRun(ctx context.Context, run *DPRun) error {
+	res, err := tx.Exec(ctx, "UPDATE dp_runs SET status = ?, resumes = resumes + 1 WHERE id = ? AND status = ?", DPRunRunning, run.ID, DPRunInterrupted)
+	if err != nil {
+		return fmt.Errorf("resume discovery run %d: %w", run.ID, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return fmt.Errorf("resume discovery run %d: %w", run.ID, ErrConflict)
+	}
+	run.Status = DPRunRunning
+	run.Resumes++
+	return nil
+}
+
+// DPMarkInterrupted marks every run still "running" as interrupted (the
+// server that ran it stopped without recording its end) and reports how
+// many. Call it at start, before any scan.
+func (tx *Tx) DPMarkInterrupted(ctx context.Context) (int64, error) {
+	res, err := tx.Exec(ctx, "UPDATE dp_runs SET status = ? WHERE status = ?", DPRunInterrupted, DPRunRunning)
+	if err != nil {
+		return 0, fmt.Errorf("mark interrupted discovery runs: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("mark interrupted discovery runs: %w", err)
+	}
+	return n, nil
 }
 
 // DPRuns lists the runs of location locationID (0: every location) in

@@ -100,3 +100,40 @@ func (tx *Tx) FleetPolicyDelete(ctx context.Context, scope identity.Scope, id in
 	}
 	return tx.Audit(ctx, audit.Record{Action: "fleet.policy_delete", ObjectType: "fleet_policy", ObjectID: strconv.FormatInt(id, 10), ClientID: p.ClientID, Before: p, Detail: p.Name})
 }
+
+// FleetPolicy returns custom policy id if it is in scope (operator-wide
+// ones only for callers who see every client).
+func (s *Store) FleetPolicy(ctx context.Context, scope identity.Scope, id int64) (*FleetPolicy, error) {
+	where, args := fleetClientScope(scope, "client_id", nil)
+	var p FleetPolicy
+	if err := scanFleetPolicy(s.QueryRow(ctx, "SELECT "+fleetPolicyColumns+" FROM fleet_policies WHERE "+where+" AND id = ?", append(args, id)...), &p); err != nil {
+		return nil, fmt.Errorf("policy %d: %w", id, mapErr(err))
+	}
+	return &p, nil
+}
+
+// FleetPolicyChecks counts the current results of the checks of policy
+// (the policy id devices report, as in the policy file) on the active
+// devices in scope, one row per check. It reads the results index on
+// (policy, check_id, result) only for that policy.
+func (s *Store) FleetPolicyChecks(ctx context.Context, scope identity.Scope, policy string) ([]FleetCheckSummary, error) {
+	where, args := fleetDeviceScope(scope, []any{policy})
+	rows, err := s.Query(ctx, `SELECT r.policy, r.check_id, MAX(r.title),
+		SUM(CASE WHEN r.result = 'passed' THEN 1 ELSE 0 END), SUM(CASE WHEN r.result = 'failed' THEN 1 ELSE 0 END),
+		SUM(CASE WHEN r.result NOT IN ('passed', 'failed') THEN 1 ELSE 0 END)
+		FROM fleet_results r JOIN fleet_devices d ON d.id = r.device_id WHERE r.policy = ? AND d.revoked = FALSE AND `+where+`
+		GROUP BY r.policy, r.check_id ORDER BY 2`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("policy checks: %w", err)
+	}
+	defer rows.Close()
+	out := []FleetCheckSummary{}
+	for rows.Next() {
+		var c FleetCheckSummary
+		if err := rows.Scan(&c.Policy, &c.CheckID, &c.Title, &c.Passed, &c.Failed, &c.Other); err != nil {
+			return nil, fmt.Errorf("policy checks: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}

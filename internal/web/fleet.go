@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/custodia/custodia/internal/authz"
 	"github.com/custodia/custodia/internal/fleet"
 	"github.com/custodia/custodia/internal/identity"
 	"github.com/custodia/custodia/internal/org"
@@ -35,8 +34,8 @@ func (s *Server) fleetRoutes() []route {
 	if s.fleet.Service == nil {
 		return nil
 	}
-	pol := func(rs []identity.Role) authz.Policy { return authz.Roles(rs...).WithClientScoped() }
-	return []route{
+	pol := fleetPol
+	return append([]route{
 		{"GET /fleet", pol(fleetReaders), s.fleetDevices},
 		{"GET /fleet/devices.csv", pol(fleetReaders), s.fleetDevicesCSV},
 		{"GET /fleet/devices/{id}", pol(fleetReaders), s.fleetDevice},
@@ -51,13 +50,13 @@ func (s *Server) fleetRoutes() []route {
 		{"GET /fleet/secrets", pol(fleetAuditors), s.fleetSecrets},
 		{"POST /fleet/secrets", pol(fleetManagers), s.fleetSecretCreate},
 		{"POST /fleet/secrets/{id}/revoke", pol(fleetManagers), s.fleetSecretRevoke},
-	}
+	}, s.fleetPolicyRoutes()...)
 }
 
 // fleetNotice translates the ?ok= notice of a page after a POST.
 func fleetNotice(v *view, r *http.Request) string {
 	switch ok := r.URL.Query().Get("ok"); ok {
-	case "revoked", "exception", "exception_revoked", "secret_revoked", "owner":
+	case "revoked", "exception", "exception_revoked", "secret_revoked", "owner", "policy_created", "policy_deleted":
 		return v.T("fleet.ok." + ok)
 	}
 	return ""

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/custodia/custodia/internal/alert"
@@ -33,8 +34,12 @@ var ErrBusy = errors.New("this location is being scanned")
 
 // Run is the scheduler: every Tick it scans the locations that are due, one
 // after another, until ctx ends. A scan cut short by ctx is recorded as
-// interrupted and runs again at the next start.
+// interrupted; runs a crash left "running" are marked interrupted at start;
+// either resumes from its checkpoint when its location is next scanned.
 func (s *Service) Run(ctx context.Context) {
+	if _, err := s.MarkInterrupted(ctx); err != nil {
+		s.log.ErrorContext(ctx, "data discovery: interrupted runs", "error", err.Error())
+	}
 	if err := s.SyncConfig(ctx); err != nil {
 		s.log.ErrorContext(ctx, "data discovery: configured locations", "error", err.Error())
 	}
@@ -121,8 +126,44 @@ type fileResult struct {
 	binary bool // not scanned: a NUL byte in its first 8 KB
 }
 
-// ScanLocation scans loc now and records the run, its files and any alert
-// in one transaction. Only one scan of a location runs at a time (ErrBusy).
+// Checkpoint bounds: a running scan commits its progress (the files found
+// since the last checkpoint, their alerts, the totals and the path reached)
+// in one transaction every checkpointFiles entries or checkpointPeriod,
+// whichever comes first.
+const (
+	checkpointFiles  = 500
+	checkpointPeriod = 5 * time.Second
+)
+
+// MarkInterrupted marks the runs left "running" by a server that stopped
+// without recording their end (a crash) as interrupted, so that the next
+// scan of their location resumes them. Run calls it at start.
+func (s *Service) MarkInterrupted(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.st.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		n, err = tx.DPMarkInterrupted(ctx)
+		return err
+	})
+	if err == nil && n > 0 {
+		s.log.InfoContext(ctx, "data discovery: scans cut short will resume", "runs", n)
+	}
+	return n, err
+}
+
+// ScanLocation scans loc now, or resumes its interrupted run, and records
+// the run as it goes: the run is stored when it starts, its files, alerts
+// and totals are committed at each checkpoint, and its end (complete,
+// interrupted or failed) is recorded with an audit entry. Only one scan of
+// a location runs at a time (ErrBusy).
+//
+// Resuming: the walk is in a fixed (lexical) order and the run keeps the
+// last path whose counts are committed. A scan of the location that finds
+// its newest run interrupted, for the same folder and started less than
+// one interval ago, continues that run: entries up to the checkpoint are
+// passed over (their counts are already in the run, never counted twice,
+// even if the file changed since), entries after it are scanned as they
+// are now. An older interrupted run is left as it is and a new scan starts.
 func (s *Service) ScanLocation(ctx context.Context, loc store.DPLocation) (*store.DPRun, error) {
 	if _, busy := s.running.LoadOrStore(loc.ID, struct{}{}); busy {
 		return nil, ErrBusy
@@ -132,16 +173,22 @@ func (s *Service) ScanLocation(ctx context.Context, loc store.DPLocation) (*stor
 	if err != nil {
 		return nil, err
 	}
-	run := &store.DPRun{StartedAt: s.now().UTC(), Status: store.DPRunComplete, Counts: store.DPCounts{}}
-	var files []store.DPRunFile
-	var alerts []*alert.Alert
+	// The run's records are written even when ctx has ended (shutdown),
+	// so that the progress is kept.
+	wctx := context.WithoutCancel(ctx)
+	run, err := s.startRun(wctx, &loc)
+	if err != nil {
+		return nil, err
+	}
+	b := &batch{at: s.now()}
 	var walkErr error
 	if loc.ManagedBy == store.DPManagedConsole && !s.underAllowedRoot(loc.Path) {
 		// The roots changed, or the folder became a link elsewhere, since it was added.
 		walkErr = fmt.Errorf("%s is no longer under --dataprotection-allowed-roots", loc.Path)
 	} else {
-		walkErr = s.scanTree(ctx, &loc, sc, run, &files, &alerts)
+		walkErr = s.scanTree(ctx, wctx, &loc, sc, run, b)
 	}
+	run.Status = store.DPRunComplete
 	switch {
 	case ctx.Err() != nil:
 		run.Status = store.DPRunInterrupted
@@ -149,40 +196,103 @@ func (s *Service) ScanLocation(ctx context.Context, loc store.DPLocation) (*stor
 		run.Status, run.Error = store.DPRunFailed, walkErr.Error()
 	}
 	run.FinishedAt = s.now().UTC()
-	// Record even when ctx has ended (shutdown): the partial run is kept.
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	fctx, cancel := context.WithTimeout(wctx, 30*time.Second)
 	defer cancel()
-	if err := s.st.InTx(wctx, func(tx *store.Tx) error { return tx.DPRecordRun(wctx, &loc, run, files, alerts) }); err != nil {
+	if err := s.st.InTx(fctx, func(tx *store.Tx) error { return tx.DPFinishRun(fctx, &loc, run, b.files, b.alerts) }); err != nil {
 		return nil, err
 	}
 	return run, nil
 }
 
-// scanTree walks the location and fills in run, files and alerts.
-func (s *Service) scanTree(ctx context.Context, loc *store.DPLocation, sc *dataprotection.Scanner, run *store.DPRun,
-	filesOut *[]store.DPRunFile, alertsOut *[]*alert.Alert) error {
-	files, alerts := *filesOut, *alertsOut
-	defer func() { *filesOut, *alertsOut = files, alerts }()
-	return s.walk(ctx, loc.Path, func(rel string, info fs.FileInfo, open func() (io.ReadCloser, error)) {
+// startRun resumes loc's interrupted run (see ScanLocation) or records a
+// new one.
+func (s *Service) startRun(ctx context.Context, loc *store.DPLocation) (*store.DPRun, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	now := s.now().UTC()
+	prev, err := s.st.DPResumableRun(ctx, loc)
+	switch {
+	case err == nil && now.Sub(prev.StartedAt) < loc.Interval():
+		if err := s.st.InTx(ctx, func(tx *store.Tx) error { return tx.DPResumeRun(ctx, prev) }); err != nil {
+			return nil, err
+		}
+		return prev, nil
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		return nil, err
+	}
+	run := &store.DPRun{StartedAt: now, Counts: store.DPCounts{}, Root: loc.Path}
+	if err := s.st.InTx(ctx, func(tx *store.Tx) error { return tx.DPStartRun(ctx, loc, run) }); err != nil {
+		return nil, err
+	}
+	return run, nil
+}
+
+// batch is what a running scan found since its last checkpoint.
+type batch struct {
+	files   []store.DPRunFile
+	alerts  []*alert.Alert
+	entries int       // entries counted since the checkpoint
+	at      time.Time // time of the last checkpoint
+}
+
+// counted notes that the entry at rel is in the run's totals; it commits a
+// checkpoint when one is due.
+func (s *Service) counted(ctx context.Context, loc *store.DPLocation, run *store.DPRun, b *batch, rel string) error {
+	run.Checkpoint = rel
+	b.entries++
+	every, period := s.checkpointFiles, s.checkpointPeriod
+	if every <= 0 {
+		every = checkpointFiles
+	}
+	if period <= 0 {
+		period = checkpointPeriod
+	}
+	now := s.now()
+	if b.entries >= every || now.Sub(b.at) >= period {
+		run.FinishedAt = now.UTC()
+		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		if err := s.st.InTx(cctx, func(tx *store.Tx) error { return tx.DPCheckpointRun(cctx, loc, run, b.files, b.alerts) }); err != nil {
+			return err
+		}
+		*b = batch{at: now}
+	}
+	if s.afterEntry != nil {
+		s.afterEntry(rel)
+	}
+	return nil
+}
+
+// scanTree walks the location from run's checkpoint on and adds what it
+// finds to run and b, committing checkpoints with wctx (a context that
+// outlives a shutdown) as it goes.
+func (s *Service) scanTree(ctx, wctx context.Context, loc *store.DPLocation, sc *dataprotection.Scanner, run *store.DPRun, b *batch) error {
+	skip := func(rel string) error {
+		run.FilesSkipped++
+		return s.counted(wctx, loc, run, b, rel)
+	}
+	full := func() bool { return s.cfg.MaxFiles > 0 && run.FilesVisited >= int64(s.cfg.MaxFiles) }
+	return s.walk(ctx, loc.Path, run.Checkpoint, full, func(rel string, info fs.FileInfo, open func() (io.ReadCloser, error)) error {
 		res := s.scanFile(ctx, sc, rel, open)
+		if res.err != nil && ctx.Err() != nil {
+			return ctx.Err() // cut short: not counted, scanned again on resume
+		}
+		run.FilesVisited++
 		if res.binary {
-			run.FilesSkipped++
-			return
+			return skip(rel)
 		}
 		run.FilesScanned++
 		run.Bytes += res.bytes
+		rows := run.FilesWithFindings + run.FileErrors // rows stored so far (until maxFileRows)
 		if res.err != nil {
-			if ctx.Err() != nil {
-				return
-			}
 			run.FileErrors++
-			if len(files) < maxFileRows {
-				files = append(files, store.DPRunFile{Path: rel, Bytes: res.bytes, Error: res.err.Error()})
+			if rows < maxFileRows {
+				b.files = append(b.files, store.DPRunFile{Path: rel, Bytes: res.bytes, Error: res.err.Error()})
 			}
-			return
+			return s.counted(wctx, loc, run, b, rel)
 		}
 		if len(res.counts) == 0 {
-			return
+			return s.counted(wctx, loc, run, b, rel)
 		}
 		run.FilesWithFindings++
 		mod := info.ModTime().UTC().Truncate(time.Second)
@@ -193,13 +303,14 @@ func (s *Service) scanTree(ctx context.Context, loc *store.DPLocation, sc *datap
 		for e, n := range res.counts {
 			run.Counts[e] += n
 		}
-		if len(files) < maxFileRows {
-			files = append(files, store.DPRunFile{Path: rel, Bytes: res.bytes, Findings: res.counts.Total(), Counts: res.counts, ModifiedAt: &mod})
+		if rows < maxFileRows {
+			b.files = append(b.files, store.DPRunFile{Path: rel, Bytes: res.bytes, Findings: res.counts.Total(), Counts: res.counts, ModifiedAt: &mod})
 		}
 		if a := cardAlert(loc, rel, res.counts); a != nil {
-			alerts = append(alerts, a)
+			b.alerts = append(b.alerts, a)
 		}
-	}, func() { run.FilesSkipped++ })
+		return s.counted(wctx, loc, run, b, rel)
+	}, skip)
 }
 
 // cardAlert is the alert for card data in a file of a location that is not
@@ -265,27 +376,40 @@ func (s *Service) scanFile(ctx context.Context, sc *dataprotection.Scanner, rel 
 	return res
 }
 
-// walk visits the regular files under root in lexical order through an
-// os.Root, so that nothing outside root is ever opened: symbolic links are
-// not followed (counted as skipped), nor are devices, sockets and pipes;
-// files over MaxFileBytes and binary files are skipped (counted); at most
-// MaxFiles files are visited.
-func (s *Service) walk(ctx context.Context, root string, visit func(rel string, info fs.FileInfo, open func() (io.ReadCloser, error)), skip func()) error {
+// walk visits the regular files under root in walk order (lexical, a
+// directory's entries right after it) through an os.Root, so that nothing
+// outside root is ever opened: symbolic links are not followed (skipped),
+// nor are devices, sockets and pipes; files over MaxFileBytes are skipped.
+// Entries up to after (a relative path, "" for none) in walk order are
+// passed over without a call, whole directories at once. full reports that
+// the file cap is reached (the walk ends). An error from visit or skip ends
+// the walk with it.
+func (s *Service) walk(ctx context.Context, root, after string, full func() bool,
+	visit func(rel string, info fs.FileInfo, open func() (io.ReadCloser, error)) error, skip func(rel string) error) error {
 	r, err := os.OpenRoot(root)
 	if err != nil {
 		return fmt.Errorf("open %s: %w", root, err)
 	}
 	defer r.Close()
-	visited := 0
 	return fs.WalkDir(r.FS(), ".", func(p string, d fs.DirEntry, err error) error {
 		if cerr := ctx.Err(); cerr != nil {
 			return cerr
+		}
+		if p != "." && after != "" && walkCompare(p, after) <= 0 {
+			// Already counted. A directory that does not hold the
+			// checkpoint was walked whole.
+			if d != nil && d.IsDir() && !strings.HasPrefix(after, p+"/") {
+				return fs.SkipDir
+			}
+			return nil
 		}
 		if err != nil {
 			if p == "." {
 				return err
 			}
-			skip()
+			if serr := skip(p); serr != nil {
+				return serr
+			}
 			if d != nil && d.IsDir() {
 				return fs.SkipDir
 			}
@@ -295,23 +419,46 @@ func (s *Service) walk(ctx context.Context, root string, visit func(rel string, 
 			return nil
 		}
 		if !d.Type().IsRegular() { // symlinks, devices, sockets, pipes
-			skip()
-			return nil
+			return skip(p)
 		}
 		info, err := d.Info()
 		if err != nil {
-			skip()
-			return nil
+			return skip(p)
 		}
 		if max := s.cfg.MaxFileBytes; max > 0 && info.Size() > max {
-			skip()
-			return nil
+			return skip(p)
 		}
-		if max := s.cfg.MaxFiles; max > 0 && visited >= max {
+		if full() {
 			return fs.SkipAll
 		}
-		visited++
-		visit(p, info, func() (io.ReadCloser, error) { return r.Open(p) })
-		return nil
+		return visit(p, info, func() (io.ReadCloser, error) { return r.Open(p) })
 	})
+}
+
+// walkCompare orders two slash-separated relative paths as walk visits
+// them: name by name, a directory before the entries it holds. (Plain
+// string order differs: "a.txt" < "a/x" but the walk visits a/x first.)
+func walkCompare(a, b string) int {
+	for {
+		ai, bi := strings.IndexByte(a, '/'), strings.IndexByte(b, '/')
+		an, bn := a, b
+		if ai >= 0 {
+			an = a[:ai]
+		}
+		if bi >= 0 {
+			bn = b[:bi]
+		}
+		if c := strings.Compare(an, bn); c != 0 {
+			return c
+		}
+		switch {
+		case ai < 0 && bi < 0:
+			return 0
+		case ai < 0:
+			return -1 // a holds b
+		case bi < 0:
+			return 1
+		}
+		a, b = a[ai+1:], b[bi+1:]
+	}
 }

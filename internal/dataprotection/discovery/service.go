@@ -49,6 +49,12 @@ type Service struct {
 
 	running sync.Map // location id → struct{}: one scan of a location at a time
 	kick    chan struct{}
+
+	// checkpointFiles and checkpointPeriod override the checkpoint bounds
+	// (tests); afterEntry, if set, is called after each entry a scan counts.
+	checkpointFiles  int
+	checkpointPeriod time.Duration
+	afterEntry       func(rel string)
 }
 
 // New builds the service: it loads the data-protection key (creating and
