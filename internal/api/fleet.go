@@ -65,6 +65,7 @@ type FleetOwnerInput struct {
 
 // FleetPolicyInput assigns a custom policy.
 type FleetPolicyInput struct {
+	Name     string `json:"name,omitempty" doc:"labels the assignment; empty takes the policy's id"`
 	OS       string `json:"os,omitempty"`
 	ClientID int64  `json:"client_id,omitempty"`
 	SiteID   int64  `json:"site_id,omitempty"`
@@ -493,7 +494,7 @@ func (s *Server) createFleetPolicy(w http.ResponseWriter, r *http.Request) error
 	if err := checkClients(r, "client_id", in.ClientID); err != nil {
 		return err
 	}
-	p, err := s.fleet.Service.AddPolicy(r.Context(), scope(r), fleet.PolicyInput{OS: in.OS, ClientID: in.ClientID, SiteID: in.SiteID, TeamID: in.TeamID, Source: in.Source})
+	p, err := s.fleet.Service.AddPolicy(r.Context(), scope(r), fleet.PolicyInput{Name: in.Name, OS: in.OS, ClientID: in.ClientID, SiteID: in.SiteID, TeamID: in.TeamID, Source: in.Source})
 	if err != nil {
 		return fleetErr(err)
 	}
