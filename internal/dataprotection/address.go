@@ -81,9 +81,7 @@ func (st *scanState) cueAt(i int) (place, address bool) {
 	if len(w) > 15 || !cueFilter[filterKey(w)] {
 		return false, false
 	}
-	var h uint32
-	st.fold, h = foldHash(st.fold[:0], w)
-	n := cueTable.get(st.fold, h)
+	n := cueTable.getFolded(w, &st.fold)
 	if n == 0 {
 		return false, false
 	}
@@ -108,7 +106,8 @@ func (st *scanState) cueAt(i int) (place, address bool) {
 	return
 }
 
-// cueMatches reports whether the words of a cue end at token i.
+// cueMatches reports whether the words of a cue end at token i, which
+// cueAt found to fold to the cue's last word.
 func (st *scanState) cueMatches(i int, words []string) bool {
 	k := i
 	for n := len(words) - 1; n >= 0; n-- {
@@ -124,7 +123,7 @@ func (st *scanState) cueMatches(i int, words []string) bool {
 			k -= 2
 			continue
 		}
-		if string(foldWord(st.fold[:0], st.tokText(k))) != words[n] {
+		if k != i && string(foldWord(st.fold[:0], st.tokText(k))) != words[n] {
 			return false
 		}
 		if n > 0 && (k == 0 || !st.blankGap(k-1)) {
@@ -529,6 +528,15 @@ func (st *scanState) whereLabel(i int) bool {
 	return t.end-t.start == 5 && int(t.end) < len(st.text) && st.text[t.end] == ':' && hasPrefixFold(st.text[t.start:], "where")
 }
 
+// postalLead holds, per ASCII byte, whether it is the first ([0]) or
+// second ([1]) letter of one of postalBox's words.
+var postalLead = func() (t [128][2]bool) {
+	for _, w := range []string{"psc", "unit", "box", "cmr", "apo", "fpo", "dpo", "usns", "usnv", "uss", "uscgc"} {
+		t[w[0]][0], t[w[1]][1] = true, true
+	}
+	return t
+}()
+
 // postalBox matches the box and military addresses of postal standards:
 // "PSC 0413, Box 8144\nAPO AA 42323", "USNS Møller\nFPO AA 85844", "Unit
 // 1009 Box 0219\nDPO AP 51065", "P.O. Box 242". Token i is the first
@@ -536,6 +544,11 @@ func (st *scanState) whereLabel(i int) bool {
 func (st *scanState) postalBox(i int) int {
 	toks := st.toks
 	if i+1 >= len(toks) {
+		return i
+	}
+	// Most words cannot fold to one of the words below: look at their
+	// two first bytes (one from 0x80 on may fold to a letter) first.
+	if w := st.tokText(i); len(w) < 3 || w[0] < 0x80 && !postalLead[lowerASCII[w[0]]&0x7F][0] || w[1] < 0x80 && !postalLead[lowerASCII[w[1]]&0x7F][1] {
 		return i
 	}
 	w := string(foldWord(st.fold[:0], st.tokText(i)))
@@ -626,7 +639,7 @@ func (st *scanState) personWords(s, end int) bool {
 			return false
 		}
 		fl := st.wordFlags(k)
-		if fl&(nlFirst|nlLast) == 0 && (fl&(nlStop|nlPlace|nlStreet|nlSuffix|nlUnit|nlIntro) != 0 || orgWordSet[string(st.fold)]) {
+		if fl&(nlFirst|nlLast) == 0 && (fl&(nlStop|nlPlace|nlStreet|nlSuffix|nlUnit|nlIntro) != 0 || st.orgWord(k)) {
 			return false
 		}
 	}

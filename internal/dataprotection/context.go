@@ -131,14 +131,26 @@ func (st *scanState) lineStartIdx(pos int) int {
 	if pos >= st.lineLo && pos < st.lineHi {
 		return st.lineLo
 	}
-	// The last line break before pos: the scan moves forward, so look at
-	// the next few lines before searching.
+	// The first line break at or after pos: the scan moves forward, and
+	// looks back a turn or two, so look at the few lines next to the last
+	// answer before searching.
 	lo := -1
 	if pos >= st.lineHi && st.lineHi > 0 {
 		for k := st.lineK; k < len(st.nl) && k < st.lineK+4; k++ {
 			if int(st.nl[k]) >= pos {
 				lo = k
 				break
+			}
+		}
+	} else if pos < st.lineLo {
+		// nl[lineK-1] ends the line before: it is at or after pos.
+		for k := st.lineK - 1; k >= 0 && k >= st.lineK-4; k-- {
+			if int(st.nl[k]) < pos {
+				lo = k + 1
+				break
+			}
+			if k == 0 {
+				lo = 0
 			}
 		}
 	}

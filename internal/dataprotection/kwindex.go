@@ -16,6 +16,10 @@ type kwTrie struct {
 	next  []int32      // node*nc + class → child node (0: none)
 	mask  []uint32     // ctxKind bits of the keywords ending at the node
 	pair  [26][26]bool // the two first letters of some keyword
+	// trip holds the third byte after each pair of first letters: its
+	// letter, or 26 for any other ASCII byte and for the end of the text
+	// (all 27 for a keyword of two letters).
+	trip [26][26][27]bool
 }
 
 var keywordTrie = buildKeywordTrie()
@@ -52,7 +56,18 @@ func buildKeywordTrie() *kwTrie {
 				n = t.next[k]
 			}
 			t.mask[n] |= 1 << kind
-			t.pair[kw[0]-'a'][kw[1]-'a'] = true
+			a, b := kw[0]-'a', kw[1]-'a'
+			t.pair[a][b] = true
+			switch {
+			case len(kw) == 2:
+				for c := range t.trip[a][b] {
+					t.trip[a][b][c] = true
+				}
+			case isLowerASCII(kw[2]):
+				t.trip[a][b][kw[2]-'a'] = true
+			default:
+				t.trip[a][b][26] = true
+			}
 		}
 	}
 	return t
@@ -120,9 +135,21 @@ func (st *scanState) buildKeywordIndex() {
 		if t.kind&tkAlpha == 0 || byteClass[text[t.start]] != 2 || t.end-t.start < 2 {
 			continue
 		}
-		// Most words share their two first letters with no keyword.
-		if a, b := text[t.start]|0x20, text[t.start+1]|0x20; b >= 'a' && b <= 'z' && !kt.pair[a-'a'][b-'a'] {
-			continue
+		// Most words share their three first letters with no keyword. A
+		// byte from 0x80 on may fold to a letter: those words are matched.
+		if a, b := text[t.start]|0x20, text[t.start+1]|0x20; b >= 'a' && b <= 'z' {
+			c := 26
+			if p := int(t.start) + 2; p < len(text) {
+				switch x := text[p]; {
+				case x >= 0x80:
+					c = -1
+				case x|0x20 >= 'a' && x|0x20 <= 'z':
+					c = int(x | 0x20 - 'a')
+				}
+			}
+			if c >= 0 && !kt.trip[a-'a'][b-'a'][c] {
+				continue
+			}
 		}
 		mask := kt.match(text, int(t.start))
 		for mask != 0 {

@@ -101,28 +101,36 @@ monday tuesday wednesday thursday friday saturday sunday lunes martes miercoles 
 january february march april may june july august september october november december enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre
 inc ltd llc sa sl corp company bank banco street calle avenue avenida road`
 
+// wordFlags returns the list flags of token i. The name rules ask about
+// the same word several times (the main loop, then titleCaseName and
+// singleName): the last answers are kept by token index (reset by every
+// scan).
 func (st *scanState) wordFlags(i int) uint16 {
+	c := &st.nlCache[i&3]
+	if c.tok != int32(i)+1 {
+		c.tok, c.x = int32(i)+1, st.s.names.table.getFolded(st.tokText(i), &st.fold)
+	}
+	return c.x
+}
+
+// orgWord reports whether token i, folded, is one of orgWords.
+func (st *scanState) orgWord(i int) bool {
+	return orgWordTable.getFolded(st.tokText(i), &st.orgFold) != 0
+}
+
+// foldFlags is wordFlags that also leaves token i folded in st.fold.
+func (st *scanState) foldFlags(i int) uint16 {
 	var h uint32
 	st.fold, h = foldHash(st.fold[:0], st.tokText(i))
 	return st.s.names.table.get(st.fold, h)
 }
 
 // capitalized reports whether token i starts with an upper-case letter
-// (ASCII or Latin-1) and has a lower-case letter after it.
+// (ASCII or Latin-1) and has a lower-case letter after it: a word of two
+// bytes or more, without digits, whose last byte is a lower-case ASCII
+// letter or not ASCII. The tokenizer marks such words tkCap.
 func (st *scanState) capitalized(i int) bool {
-	t := st.toks[i]
-	w := st.text[t.start:t.end]
-	if len(w) < 2 || t.kind&tkHasDigit != 0 {
-		return false
-	}
-	switch {
-	case t.kind&tkUpper != 0:
-	case w[0] == 0xC3 && w[1] >= 0x80 && w[1] <= 0x9E:
-	default:
-		return false
-	}
-	c := w[len(w)-1]
-	return c >= 'a' && c <= 'z' || c >= 0x80
+	return st.toks[i].kind&tkCap != 0
 }
 
 // nameGap reports whether tokens i and i+1 are separated by one blank.
@@ -169,7 +177,11 @@ func (st *scanState) scanNames() {
 			continue
 		}
 		if doLoc && i+1 < len(toks) {
-			if place, address := st.cueAt(i); address || place || t.end-t.start == 5 && st.whereLabel(i) {
+			var place, address bool
+			if n := t.end - t.start; n <= 15 && cueFilter[filterKey(st.text[t.start:t.end])] {
+				place, address = st.cueAt(i) // most words pass no cue's filter
+			}
+			if address || place || t.end-t.start == 5 && st.whereLabel(i) {
 				if address {
 					if j := st.addressAfterCue(i); j > i {
 						i = j - 1
@@ -292,8 +304,10 @@ func (st *scanState) speakerNames() {
 	toks := st.toks
 	ti := 0
 	var labels [][2]int
-	var lastLabel []byte
-	lastIsName := false
+	// The two last labels decided, and whether each is a name: a dialogue
+	// alternates two speakers.
+	var lastLabel, prevLabel []byte
+	lastIsName, prevIsName := false, false
 	defer func() {
 		// A name is a speaker when it speaks at least twice: form fields
 		// ("Phone:", "Address:") appear once.
@@ -326,18 +340,32 @@ func (st *scanState) speakerNames() {
 				}
 			}
 		}
-		for ti < len(toks) && int(toks[ti].start) < p {
-			ti++
-		}
-		if ti < len(toks) && int(toks[ti].start) == p && int(toks[ti].end) < len(text) && text[toks[ti].end] == ':' && st.capitalized(ti) {
-			// Transcripts repeat the same few labels: decide each once.
-			label := text[p:toks[ti].end]
-			if string(label) != string(lastLabel) {
-				fl := st.wordFlags(ti)
-				lastLabel, lastIsName = label, fl&(nlStop|nlPlace|nlStreet) == 0 && !roleWord(st.fold)
+		// Only a capitalised word opens a label: other lines need not find
+		// their first token (ti catches up on the next label line).
+		if p < len(text) && (text[p] >= 'A' && text[p] <= 'Z' || text[p] == 0xC3) {
+			// Lines hold a dozen tokens: stride over them to the line's start.
+			for ti+8 < len(toks) && int(toks[ti+8].start) < p {
+				ti += 8
 			}
-			if lastIsName {
-				labels = append(labels, [2]int{p, int(toks[ti].end)})
+			for ti < len(toks) && int(toks[ti].start) < p {
+				ti++
+			}
+			if ti < len(toks) && int(toks[ti].start) == p && int(toks[ti].end) < len(text) && text[toks[ti].end] == ':' && st.capitalized(ti) {
+				// Transcripts repeat the same few labels: decide each once.
+				label := text[p:toks[ti].end]
+				switch {
+				case string(label) == string(lastLabel):
+				case prevLabel != nil && string(label) == string(prevLabel):
+					lastLabel, prevLabel = prevLabel, lastLabel
+					lastIsName, prevIsName = prevIsName, lastIsName
+				default:
+					fl := st.foldFlags(ti)
+					prevLabel, prevIsName = lastLabel, lastIsName
+					lastLabel, lastIsName = label, fl&(nlStop|nlPlace|nlStreet) == 0 && !roleWord(st.fold)
+				}
+				if lastIsName {
+					labels = append(labels, [2]int{p, int(toks[ti].end)})
+				}
 			}
 		}
 		st.mailHeaderName(ls)
@@ -387,7 +415,7 @@ func (st *scanState) extendName(j int) int {
 // Pedro", "Sr. García": the name follows the intro word.
 func (st *scanState) personAfterIntro(i int) int {
 	toks := st.toks
-	w := string(st.fold)
+	w := string(foldWord(st.fold[:0], st.tokText(i)))
 	j := i + 1
 	switch w {
 	case "name", "nombre":
@@ -589,6 +617,16 @@ var orgWordSet = func() map[string]bool {
 	return m
 }()
 
+// orgWordTable is orgWordSet as a wordTable, for lookups of a token
+// without folding it first.
+var orgWordTable = func() *wordTable {
+	m := map[string]uint16{}
+	for w := range orgWordSet {
+		m[w] = 1
+	}
+	return newWordTable(m)
+}()
+
 // titleCaseName takes two or three Title Case words in a row ("Krisztián
 // Szöllösy", "Szabina J Gelencsér") that are in no list, not a place and
 // not an organisation, as a person's name, with a low score.
@@ -616,7 +654,7 @@ func (st *scanState) titleCaseName(i int) int {
 			break
 		}
 		fl := st.wordFlags(j)
-		if fl&(nlStop|nlPlace|nlStreet|nlSuffix|nlUnit|nlIntro) != 0 || orgWordSet[string(st.fold)] {
+		if fl&(nlStop|nlPlace|nlStreet|nlSuffix|nlUnit|nlIntro) != 0 || st.orgWord(j) {
 			return i
 		}
 		j++
@@ -718,10 +756,18 @@ func (st *scanState) personVerbAfter(j int) bool {
 	return false
 }
 
+// introFirst holds the first bytes of introWord's words.
+var introFirst = func() (t [256]bool) {
+	for _, c := range "lnsamdh" {
+		t[c] = true
+	}
+	return t
+}()
+
 // introWord is a cheap test for the lower-case words after which a name
 // follows, so most words skip the list lookup.
 func introWord(w []byte) bool {
-	if len(w) < 2 || len(w) > 7 {
+	if len(w) < 2 || len(w) > 7 || !introFirst[w[0]] {
 		return false
 	}
 	switch string(w) {
@@ -739,21 +785,28 @@ func (st *scanState) mailHeaderName(ls int) {
 	if ls >= len(text) {
 		return
 	}
-	switch text[ls] | 0x20 {
-	case 'f', 'p', 'r', 't', 'c', 'd':
+	rest := text[ls:min(len(text), ls+200)]
+	var hdr string
+	switch text[ls] | 0x20 { // the header a line may start by its first letter
+	case 'f':
+		hdr = "from: "
+	case 'p':
+		hdr = "para: "
+	case 'r':
+		hdr = "reply-to: "
+	case 't':
+		hdr = "to: "
+	case 'c':
+		hdr = "cc: "
+	case 'd':
+		hdr = "de: "
 	default:
 		return // no header this line could start
 	}
-	rest := text[ls:min(len(text), ls+200)]
-	var n int
-	switch {
-	case hasPrefixFold(rest, "from: "), hasPrefixFold(rest, "para: "), hasPrefixFold(rest, "reply-to: "):
-		n = bytes.IndexByte(rest, ' ') + 1
-	case hasPrefixFold(rest, "to: "), hasPrefixFold(rest, "cc: "), hasPrefixFold(rest, "de: "):
-		n = 4
-	default:
+	if !hasPrefixFold(rest, hdr) {
 		return
 	}
+	n := len(hdr)
 	lt := bytes.IndexByte(rest[n:], '<')
 	if lt <= 0 {
 		return
@@ -877,7 +930,7 @@ func (st *scanState) nameSequence(i int) int {
 			return i
 		}
 		fl := st.wordFlags(j)
-		if fl&(nlFirst|nlLast) == 0 && (fl&(nlStop|nlPlace|nlStreet|nlSuffix|nlUnit|nlIntro) != 0 || orgWordSet[string(st.fold)]) {
+		if fl&(nlFirst|nlLast) == 0 && (fl&(nlStop|nlPlace|nlStreet|nlSuffix|nlUnit|nlIntro) != 0 || st.orgWord(j)) {
 			return i
 		}
 		if fl&nlPlace != 0 && fl&(nlFirst|nlLast) == 0 {
@@ -922,7 +975,7 @@ func (st *scanState) nameSequence(i int) int {
 // pair of such words before "were" ("Okafor and Lindqvist were").
 func (st *scanState) singleName(i int) bool {
 	toks := st.toks
-	if st.wordFlags(i)&(nlStop|nlPlace|nlStreet|nlSuffix|nlUnit|nlIntro) != 0 || orgWordSet[string(st.fold)] {
+	if st.wordFlags(i)&(nlStop|nlPlace|nlStreet|nlSuffix|nlUnit|nlIntro) != 0 || st.orgWord(i) {
 		return false
 	}
 	if i+1 < len(toks) && (i+1 == len(toks)-1 || !st.capitalized(i+1)) {
@@ -944,8 +997,11 @@ func (st *scanState) singleName(i int) bool {
 	}
 	if i+2 < len(toks) && st.nameGap(i) && st.nameGap(i+1) {
 		// "Luiza is from …", "Scott had given …".
-		switch string(foldWord(st.fold[:0], st.tokText(i+1))) + " " + string(foldWord(st.fold2[:0], st.tokText(i+2))) {
-		case "is from", "had given", "has given", "was born", "is calling":
+		// The two words are compared apart: no string is built.
+		st.fold = foldWord(st.fold[:0], st.tokText(i+1))
+		st.fold2 = foldWord(st.fold2[:0], st.tokText(i+2))
+		switch w1, w2 := string(st.fold), string(st.fold2); {
+		case w1 == "is" && (w2 == "from" || w2 == "calling"), (w1 == "had" || w1 == "has") && w2 == "given", w1 == "was" && w2 == "born":
 			return true
 		}
 	}

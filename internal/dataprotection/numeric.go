@@ -28,7 +28,7 @@ func (st *scanState) scanTokens() {
 			i++ // one or two digits that start no longer run: nothing to find
 			continue
 		}
-		if t.kind&tkDigits != 0 || t.kind&tkHasDigit == 0 && st.isNumberWord(i) {
+		if t.kind&tkDigits != 0 || t.kind&tkNumWord != 0 && st.isNumberWord(i) {
 			if next := st.numeric(i); next > i {
 				i = next
 				continue
@@ -67,16 +67,25 @@ func (st *scanState) loneShortNumber(i int) bool {
 	return nt.kind&tkNumWord == 0
 }
 
-// wordKind folds token i and classifies it as a number word.
+// wordKind classifies token i as a number word. The spoken-number parser
+// asks about the same few tokens again and again: the last answers are
+// kept in a small cache, keyed by token index (reset by every scan).
 func (st *scanState) wordKind(i int) (kind, val int) {
 	t := st.toks[i]
 	if t.kind&tkNumWord == 0 {
 		return nwNone, 0 // the tokenizer's prefilter
 	}
-	var h uint32
-	st.fold, h = foldHash(st.fold[:0], st.text[t.start:t.end])
-	x := st.s.numWords.get(st.fold, h)
-	return int(x >> 10), int(x & 1023)
+	c := &st.nwCache[i&3]
+	if c.tok != int32(i)+1 {
+		c.tok, c.x = int32(i)+1, st.s.numWords.getFolded(st.text[t.start:t.end], &st.fold)
+	}
+	return int(c.x >> 10), int(c.x & 1023)
+}
+
+// nwEntry is one answer of the caches of wordKind and wordFlags.
+type nwEntry struct {
+	tok int32  // token index plus one; 0 when empty
+	x   uint16 // the answer: a number-word entry (kind<<10 | value), or list flags
 }
 
 // isNumberWord reports whether token i can start a spoken number.
@@ -336,28 +345,30 @@ func (st *scanState) collect(i int) int {
 	var gap byte
 	for j < len(toks) && len(st.units) < 32 && len(st.digits) < maxRunDigits {
 		t := toks[j]
-		u := unit{start: int(t.start), gap: gap, d0: len(st.digits)}
+		// The unit's fields are kept in registers and stored once.
+		d0 := len(st.digits)
+		var end, next int
+		spoken := false
 		if t.kind&tkDigits != 0 {
 			st.digits = append(st.digits, st.text[t.start:t.end]...)
-			u.end, u.next = int(t.end), j+1
+			end, next = int(t.end), j+1
 		} else {
-			next, ok := st.spoken(j)
+			nx, ok := st.spoken(j)
 			if !ok {
-				st.digits = st.digits[:u.d0]
+				st.digits = st.digits[:d0]
 				break
 			}
-			u.spoken = true
-			u.end, u.next = int(toks[next-1].end), next
+			spoken = true
+			end, next = int(toks[nx-1].end), nx
 		}
-		u.d1 = len(st.digits)
-		st.noteUnit(len(st.units), &u)
-		st.units = append(st.units, u)
-		j = u.next
+		st.noteUnit(len(st.units), spoken, gap)
+		st.units = append(st.units, unit{start: int(t.start), end: end, d0: d0, d1: len(st.digits), spoken: spoken, gap: gap, next: next})
+		j = next
 		if j >= len(toks) {
 			break
 		}
 		var ok bool
-		gap, j, ok = st.nextUnit(j)
+		gap, j, ok = st.nextUnit(j, end, spoken)
 		if !ok {
 			break
 		}
@@ -370,9 +381,8 @@ func (st *scanState) collect(i int) int {
 
 // nextUnit decides whether the run goes on at token j, skipping fillers
 // and, in transcripts, the speaker label of the same speaker's next turn.
-func (st *scanState) nextUnit(j int) (gap byte, next int, ok bool) {
-	last := &st.units[len(st.units)-1]
-	prevEnd, prevSpoken := last.end, last.spoken
+// prevEnd and prevSpoken describe the run's last unit.
+func (st *scanState) nextUnit(j, prevEnd int, prevSpoken bool) (gap byte, next int, ok bool) {
 	toks := st.toks
 	for skips := 0; skips < 3; skips++ {
 		g := st.text[prevEnd:toks[j].start]
@@ -523,12 +533,12 @@ func gapBit(g byte) uint32 {
 }
 
 // noteUnit records unit k's kind and gap in the run's masks.
-func (st *scanState) noteUnit(k int, u *unit) {
-	if u.spoken {
+func (st *scanState) noteUnit(k int, spoken bool, gap byte) {
+	if spoken {
 		st.spokenMask |= 1 << k
 	}
 	if k > 0 {
-		if b := gapBit(u.gap); b != 0 {
+		if b := gapBit(gap); b != 0 {
 			st.gapMask[bits.TrailingZeros32(b)] |= 1 << k
 		}
 	}

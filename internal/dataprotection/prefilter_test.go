@@ -1,6 +1,7 @@
 package dataprotection
 
 import (
+	"bytes"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -215,6 +216,14 @@ func TestWordTable(t *testing.T) {
 			t.Errorf("get(%q) = %d, want %d", f, got, want)
 		}
 	}
+	// getFolded agrees with get on the folded word, ASCII or not.
+	var scratch []byte
+	for _, w := range append(strings.Fields(stopWords+" José GARCÍA Ñandú THE tHe nothing \xc3 Ça x\xc3 garcia GARCIA"), "") {
+		f, h := foldHash(nil, []byte(w))
+		if got, want := tab.getFolded([]byte(w), &scratch), tab.get(f, h); got != want {
+			t.Errorf("getFolded(%q) = %d, want %d", w, got, want)
+		}
+	}
 	for _, lang := range []string{"", "es", "en"} {
 		for _, w := range numberWordForms {
 			f, h := foldHash(nil, []byte(w))
@@ -250,4 +259,214 @@ func TestPhoneMemoConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+func TestEntityIndex(t *testing.T) {
+	for i, e := range AllEntities() {
+		if got := entityIndex(e); got != i {
+			t.Errorf("entityIndex(%s) = %d, want %d", e, got, i)
+		}
+	}
+	if got := entityIndex("NOPE"); got != -1 {
+		t.Errorf("entityIndex(NOPE) = %d, want -1", got)
+	}
+}
+
+// TestSchemeURLSearch checks scanURLs's search for "://" by its "//"
+// against the plain search for "://".
+func TestSchemeURLSearch(t *testing.T) {
+	s := newTestScanner(t, Options{})
+	r := rand.New(rand.NewPCG(5, 5))
+	parts := []string{"http", "https", "ftp", "HTTP", ":", "/", "//", "://", ":///", "x", ".es", " ", "a.b/c?d", "\n"}
+	for n := 0; n < 3000; n++ {
+		var b strings.Builder
+		for k := r.IntN(20); k >= 0; k-- {
+			b.WriteString(parts[r.IntN(len(parts))])
+		}
+		text := []byte(b.String())
+		st := &scanState{}
+		st.reset(s, text)
+		st.tokenize()
+		st.scanURLs()
+		got := slices.Clone(st.found)
+		st.found = st.found[:0]
+		for off := 0; off < len(text); {
+			k := bytes.Index(text[off:], []byte("://"))
+			if k < 0 {
+				break
+			}
+			p := off + k
+			off = p + 3
+			if e := st.schemeURL(p); e > 0 {
+				off = e
+			}
+		}
+		st.scanDomains()
+		if !slices.Equal(got, st.found) {
+			t.Fatalf("scanURLs(%q) = %v, want %v", text, got, st.found)
+		}
+	}
+}
+
+// TestIntroFirst checks that introFirst holds the first byte of every
+// word introWord accepts.
+func TestIntroFirst(t *testing.T) {
+	for _, w := range []string{"llamo", "nombre", "name", "soy", "am", "sr", "sra", "srta", "mr", "mrs", "ms", "miss", "dr", "dra", "don",
+		"habla", "atiende", "señor", "señora", "doña", "senor", "senora", "dona"} {
+		if !introWord([]byte(w)) {
+			t.Errorf("introWord(%q) = false, want true", w)
+		}
+	}
+}
+
+// TestLineStartIdx checks the indexed line lookup against lineStart and
+// turnsBack, with queries that move forward, back a few lines, and jump.
+func TestLineStartIdx(t *testing.T) {
+	s := newTestScanner(t, Options{})
+	r := rand.New(rand.NewPCG(9, 9))
+	for _, text := range [][]byte{prefilterText(1, 5000), []byte("a\n\nb\nc"), []byte("\n\n\n"), []byte("no breaks"), {}} {
+		st := &scanState{}
+		st.reset(s, text)
+		pos := 0
+		for q := 0; q < 5000; q++ {
+			switch r.IntN(4) {
+			case 0:
+				pos += r.IntN(40)
+			case 1:
+				pos -= r.IntN(200)
+			case 2:
+				pos = r.IntN(len(text) + 1)
+			default:
+				pos++
+			}
+			pos = max(0, min(pos, len(text)))
+			if got, want := st.lineStartIdx(pos), lineStart(text, pos); got != want {
+				t.Fatalf("lineStartIdx(%d) = %d, want %d", pos, got, want)
+			}
+			if got, want := st.turnsBackIdx(pos, 2, 300), turnsBack(text, pos, 2, 300); got != want {
+				t.Fatalf("turnsBackIdx(%d) = %d, want %d", pos, got, want)
+			}
+		}
+	}
+}
+
+// TestOrgWordTable checks orgWord's table against orgWordSet, the
+// definition, on the words in several cases and on other words.
+func TestOrgWordTable(t *testing.T) {
+	var scratch []byte
+	words := append(strings.Fields(orgWords+" García Smith street2 STRASSE"), "")
+	for _, w := range words {
+		variants := []string{w, strings.ToUpper(w)}
+		if w != "" {
+			variants = append(variants, strings.ToUpper(w[:1])+w[1:])
+		}
+		for _, v := range variants {
+			want := orgWordSet[string(foldWord(nil, []byte(v)))]
+			if got := orgWordTable.getFolded([]byte(v), &scratch) != 0; got != want {
+				t.Errorf("orgWordTable(%q) = %v, want %v", v, got, want)
+			}
+		}
+	}
+}
+
+// capitalizedRef is the definition of a capitalised word that the
+// tokenizer's tkCap implements.
+func capitalizedRef(st *scanState, i int) bool {
+	t := st.toks[i]
+	w := st.text[t.start:t.end]
+	if len(w) < 2 || t.kind&tkHasDigit != 0 {
+		return false
+	}
+	switch {
+	case t.kind&tkUpper != 0:
+	case w[0] == 0xC3 && w[1] >= 0x80 && w[1] <= 0x9E:
+	default:
+		return false
+	}
+	c := w[len(w)-1]
+	return c >= 'a' && c <= 'z' || c >= 0x80
+}
+
+// TestTokenFlags checks the tokenizer's tkCap against its definition.
+func TestTokenFlags(t *testing.T) {
+	s := newTestScanner(t, Options{})
+	caps := 0
+	texts := [][]byte{[]byte("Ab ab AB Ñandú Á1 Éa \xc3\x80\xc3\xa9 A\xc3 Xy9 Ça ça")}
+	for seed := uint64(1); seed <= 20; seed++ {
+		texts = append(texts, prefilterText(seed, 20000))
+	}
+	for _, text := range texts {
+		st := &scanState{}
+		st.reset(s, text)
+		st.tokenize()
+		for i := range st.toks {
+			want := capitalizedRef(st, i)
+			if got := st.capitalized(i); got != want {
+				t.Fatalf("capitalized(%q) = %v, want %v", st.tokText(i), got, want)
+			}
+			if want {
+				caps++
+			}
+		}
+	}
+	if caps < 1000 {
+		t.Errorf("checked %d capitalised words, want ≥ 1000", caps)
+	}
+}
+
+// tokenBoundsRef is the tokenizer's definition of word boundaries: a
+// lead byte takes every continuation byte after it; a continuation byte
+// after anything else, like any other separator, ends the word.
+func tokenBoundsRef(text []byte) [][2]int32 {
+	var out [][2]int32
+	for i := 0; i < len(text); {
+		f := tokFlag[text[i]]
+		if f == 0 {
+			i++
+			continue
+		}
+		start := i
+		for {
+			i++
+			if f&tfLead != 0 {
+				for i < len(text) && text[i]&0xC0 == 0x80 {
+					i++
+				}
+			}
+			if i >= len(text) {
+				break
+			}
+			if f = tokFlag[text[i]]; f == 0 {
+				break
+			}
+		}
+		out = append(out, [2]int32{int32(start), int32(i)})
+	}
+	return out
+}
+
+// TestTokenBounds checks the tokenizer's word boundaries against
+// tokenBoundsRef on text with multi-byte letters and stray bytes.
+func TestTokenBounds(t *testing.T) {
+	s := newTestScanner(t, Options{})
+	r := rand.New(rand.NewPCG(4, 4))
+	alphabet := []byte("aZ9 .:\n\xc3\xa9\xc3\x80\xe2\x80\xa6\x80\xbf\xf0\x9f\x98\x80\xc2\xa0\xff")
+	for n := 0; n < 5000; n++ {
+		text := make([]byte, r.IntN(40))
+		for k := range text {
+			text[k] = alphabet[r.IntN(len(alphabet))]
+		}
+		st := &scanState{}
+		st.reset(s, text)
+		st.tokenize()
+		want := tokenBoundsRef(text)
+		if len(st.toks) != len(want) {
+			t.Fatalf("tokenize(%q): %d tokens, want %d", text, len(st.toks), len(want))
+		}
+		for k, tk := range st.toks {
+			if tk.start != want[k][0] || tk.end != want[k][1] {
+				t.Fatalf("tokenize(%q): token %d is %d..%d, want %d..%d", text, k, tk.start, tk.end, want[k][0], want[k][1])
+			}
+		}
+	}
 }

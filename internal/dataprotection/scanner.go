@@ -39,18 +39,52 @@ const numEntities = 21
 // maxScanLen is the largest buffer Scan handles in one piece.
 const maxScanLen = 1<<31 - 1
 
-// entityIdx maps an entity to its index in AllEntities; read-only.
-var entityIdx = func() map[Entity]int {
-	m := make(map[Entity]int, numEntities)
-	for i, e := range AllEntities() {
-		m[e] = i
-	}
-	return m
-}()
-
+// entityIndex returns the index of e in AllEntities, or -1. It is a
+// switch rather than a map: add calls it for every finding.
 func entityIndex(e Entity) int {
-	if i, ok := entityIdx[e]; ok {
-		return i
+	switch e {
+	case CreditCard:
+		return 0
+	case CardCVV:
+		return 1
+	case CardExpiry:
+		return 2
+	case IBANCode:
+		return 3
+	case ESNIF:
+		return 4
+	case ESNIE:
+		return 5
+	case ESCIF:
+		return 6
+	case ESNSS:
+		return 7
+	case ESPassport:
+		return 8
+	case ESPostalCode:
+		return 9
+	case ESLicensePlate:
+		return 10
+	case PhoneNumber:
+		return 11
+	case EmailAddress:
+		return 12
+	case IPAddress:
+		return 13
+	case URL:
+		return 14
+	case DateOfBirth:
+		return 15
+	case USSSN:
+		return 16
+	case UKNINO:
+		return 17
+	case Person:
+		return 18
+	case Location:
+		return 19
+	case DateTime:
+		return 20
 	}
 	return -1
 }
@@ -126,6 +160,9 @@ type scanState struct {
 	fold    []byte
 	fold2   []byte
 	cc      ctxCache
+	nwCache [4]nwEntry // wordKind's last answers
+	nlCache [4]nwEntry // wordFlags's last answers
+	orgFold []byte     // orgWord's scratch
 
 	kwPos   [numCtx][]int32 // positions of the context keywords, per kind
 	kwCur   [numCtx]int32   // where the last ctxIn of each kind ended in kwPos
@@ -150,6 +187,8 @@ func (st *scanState) reset(s *Scanner, text []byte) {
 	st.cc.st = st
 	st.toks = st.toks[:0]
 	st.found = st.found[:0]
+	st.nwCache = [4]nwEntry{}
+	st.nlCache = [4]nwEntry{}
 	st.kwBuilt = false
 	st.nlBuilt = false
 	st.lineLo, st.lineHi, st.lineK = 0, 0, 0

@@ -79,12 +79,19 @@ func isURLByte(c byte) bool {
 // top-level domain.
 func (st *scanState) scanURLs() {
 	text := st.text
+	// Each "://" from off on: found by its "//", which is rarer in text
+	// than ':' (speaker labels, times).
 	for off := 0; off < len(text); {
-		k := bytes.Index(text[off:], []byte("://"))
+		k := bytes.Index(text[off:], []byte("//"))
 		if k < 0 {
 			break
 		}
-		p := off + k
+		q := off + k
+		if q-1 < off || text[q-1] != ':' {
+			off = q + 1
+			continue
+		}
+		p := q - 1
 		off = p + 3
 		if e := st.schemeURL(p); e > 0 {
 			off = e

@@ -7,6 +7,7 @@ const (
 	tkUpper                // first byte is an ASCII upper-case letter
 	tkHasDigit             // has at least one digit
 	tkNumWord              // a letter word that may be a number word (numberWordFilter)
+	tkCap                  // capitalized (see there)
 )
 
 // token is a maximal run of letters and digits.
@@ -90,7 +91,8 @@ func (st *scanState) tokenize() {
 			}
 		}
 		var kind uint8
-		if c := text[start]; c >= 'A' && c <= 'Z' {
+		c := text[start]
+		if c >= 'A' && c <= 'Z' {
 			kind = tkUpper
 		}
 		if acc&tfDigit != 0 {
@@ -98,8 +100,17 @@ func (st *scanState) tokenize() {
 		}
 		if acc&tfAlpha != 0 {
 			kind |= tkAlpha
-			if acc&tfDigit == 0 && i-start <= 14 && numberWordFilter[filterKey(text[start:i])] {
-				kind |= tkNumWord
+			if acc&tfDigit == 0 {
+				if i-start <= 14 && numberWordFilter[filterKey(text[start:i])] {
+					kind |= tkNumWord
+				}
+				// Capitalised: an upper-case first letter (ASCII or
+				// Latin-1) and a lower-case or non-ASCII last byte.
+				if i-start >= 2 && (kind&tkUpper != 0 || c == 0xC3 && text[start+1] >= 0x80 && text[start+1] <= 0x9E) {
+					if l := text[i-1]; l >= 'a' && l <= 'z' || l >= 0x80 {
+						kind |= tkCap
+					}
+				}
 			}
 		} else {
 			kind |= tkDigits

@@ -60,6 +60,41 @@ func (t *wordTable) get(w []byte, h uint32) uint16 {
 	}
 }
 
+// getFolded returns the flags of w folded as foldWord does. An ASCII
+// word is hashed and compared lower-cased on the fly, without building
+// its folded form; any other is folded into scratch first.
+func (t *wordTable) getFolded(w []byte, scratch *[]byte) uint16 {
+	h := uint32(2166136261)
+	for _, c := range w {
+		if c >= 0x80 {
+			var h2 uint32
+			*scratch, h2 = foldHash((*scratch)[:0], w)
+			return t.get(*scratch, h2)
+		}
+		h = (h ^ uint32(lowerASCII[c])) * 16777619
+	}
+	mask := len(t.slots) - 1
+	for k := int(h) & mask; ; k = (k + 1) & mask {
+		s := &t.slots[k]
+		if s.n == 0 {
+			return 0
+		}
+		if s.hash == h && int(s.n) == len(w) && equalLowerASCII(t.arena[s.off:s.off+uint32(s.n)], w) {
+			return s.flags
+		}
+	}
+}
+
+// equalLowerASCII reports whether w lower-cased is folded (same length).
+func equalLowerASCII(folded, w []byte) bool {
+	for i, c := range w {
+		if lowerASCII[c] != folded[i] {
+			return false
+		}
+	}
+	return true
+}
+
 // lowerASCII maps A–Z to a–z and every other byte to itself.
 var lowerASCII = func() (t [256]byte) {
 	for i := range t {
