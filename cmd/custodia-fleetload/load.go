@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -34,6 +36,7 @@ type load struct {
 	checks      int
 	changeRate  float64
 	workers     int
+	agentsFile  string
 }
 
 func registerLoad(fs *flag.FlagSet) *load {
@@ -45,6 +48,8 @@ func registerLoad(fs *flag.FlagSet) *load {
 	fs.IntVar(&lo.checks, "checks", 40, "results per agent (sent in full once, then only changes)")
 	fs.Float64Var(&lo.changeRate, "change-rate", 0.02, "share of check-ins that carry one changed result")
 	fs.IntVar(&lo.workers, "workers", 64, "concurrent requests at most")
+	fs.StringVar(&lo.agentsFile, "agents-file", "", "`file` of the agents' credentials: when it exists its first --agents lines are used instead of enrolling "+
+		"(the server must use the same database and --data-dir as when it was written); otherwise it is written after enrollment")
 	return lo
 }
 
@@ -62,6 +67,8 @@ type sample struct {
 	code int
 	size int
 	pol  bool
+	// results is set when the check-in carried results.
+	results bool
 }
 
 func (lo *load) client() *http.Client {
@@ -75,40 +82,16 @@ func (lo *load) run(ctx context.Context, out io.Writer) error {
 	}
 	hc := lo.client()
 	rssStart := rssKB(lo.pid)
-	// Enrollment.
-	agents := make([]*agent, lo.agents)
-	start := time.Now()
-	var enrollErr atomic.Int64
-	var firstErr atomic.Value
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	for w := 0; w < min(lo.workers, 16); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				a, err := lo.enroll(ctx, hc, i)
-				if err != nil {
-					enrollErr.Add(1)
-					firstErr.CompareAndSwap(nil, err.Error())
-					continue
-				}
-				agents[i] = a
-			}
-		}()
+	agents, reused, err := lo.readAgents()
+	if err != nil {
+		return err
 	}
-	for i := range agents {
-		jobs <- i
-	}
-	close(jobs)
-	wg.Wait()
-	enrollDur := time.Since(start)
-	if n := enrollErr.Load(); n > 0 {
-		return fmt.Errorf("%d enrollments failed (first: %v)", n, firstErr.Load())
+	if reused {
+		fmt.Fprintf(out, "%d agents read from %s (no enrollment); server RSS %s\n", lo.agents, lo.agentsFile, mb(rssStart))
+	} else if agents, err = lo.enrollAll(ctx, hc, out, rssStart); err != nil {
+		return err
 	}
 	rssEnrolled := rssKB(lo.pid)
-	fmt.Fprintf(out, "enrolled %d agents in %s (%.0f/s); server RSS %s → %s\n", lo.agents, enrollDur.Round(time.Millisecond),
-		float64(lo.agents)/enrollDur.Seconds(), mb(rssStart), mb(rssEnrolled))
 
 	rate := lo.rate
 	if rate <= 0 {
@@ -142,6 +125,87 @@ func (lo *load) run(ctx context.Context, out io.Writer) error {
 	return nil
 }
 
+// enrollAll enrolls the agents (and writes their credentials to
+// --agents-file when it is set).
+func (lo *load) enrollAll(ctx context.Context, hc *http.Client, out io.Writer, rssStart int64) ([]*agent, error) {
+	agents := make([]*agent, lo.agents)
+	start := time.Now()
+	var enrollErr atomic.Int64
+	var firstErr atomic.Value
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < min(lo.workers, 16); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				a, err := lo.enroll(ctx, hc, i)
+				// A timed-out or failed enrollment is tried again (the
+				// server may have enrolled the device: enrolling it again
+				// gives it a new credential).
+				for try := 1; err != nil && try < 3 && ctx.Err() == nil; try++ {
+					a, err = lo.enroll(ctx, hc, i)
+				}
+				if err != nil {
+					enrollErr.Add(1)
+					firstErr.CompareAndSwap(nil, err.Error())
+					continue
+				}
+				agents[i] = a
+			}
+		}()
+	}
+	for i := range agents {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	enrollDur := time.Since(start)
+	if n := enrollErr.Load(); n > 0 {
+		return nil, fmt.Errorf("%d enrollments failed (first: %v)", n, firstErr.Load())
+	}
+	fmt.Fprintf(out, "enrolled %d agents in %s (%.0f/s); server RSS %s → %s\n", lo.agents, enrollDur.Round(time.Millisecond),
+		float64(lo.agents)/enrollDur.Seconds(), mb(rssStart), mb(rssKB(lo.pid)))
+	if lo.agentsFile == "" {
+		return agents, nil
+	}
+	var b strings.Builder
+	for _, a := range agents {
+		b.WriteString(a.cred + "\n")
+	}
+	if err := os.WriteFile(lo.agentsFile, []byte(b.String()), 0o600); err != nil {
+		return nil, fmt.Errorf("write the agents file: %w", err)
+	}
+	return agents, nil
+}
+
+// readAgents reads the first --agents credentials of --agents-file; it
+// reports false when there is no such file.
+func (lo *load) readAgents() ([]*agent, bool, error) {
+	if lo.agentsFile == "" {
+		return nil, false, nil
+	}
+	b, err := os.ReadFile(lo.agentsFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	lines := strings.Fields(string(b))
+	if len(lines) < lo.agents {
+		return nil, false, fmt.Errorf("%s holds %d agents, fewer than --agents %d", lo.agentsFile, len(lines), lo.agents)
+	}
+	agents := make([]*agent, lo.agents)
+	for i := range agents {
+		if _, err := wire.ParseCredential(lines[i]); err != nil {
+			return nil, false, fmt.Errorf("%s line %d: %w", lo.agentsFile, i+1, err)
+		}
+		agents[i] = lo.newAgent(i, lines[i])
+	}
+	return agents, true, nil
+}
+
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 func mb(kb int64) string {
@@ -169,7 +233,13 @@ func (lo *load) enroll(ctx context.Context, hc *http.Client, i int) (*agent, err
 	if err := json.Unmarshal(raw, &er); err != nil {
 		return nil, err
 	}
-	a := &agent{cred: er.Credential}
+	return lo.newAgent(i, er.Credential), nil
+}
+
+// newAgent is agent i with its credential and --checks results (one in
+// five failed).
+func (lo *load) newAgent(i int, cred string) *agent {
+	a := &agent{cred: cred}
 	for c := 0; c < lo.checks; c++ {
 		res := "passed"
 		if c%5 == 0 {
@@ -179,7 +249,7 @@ func (lo *load) enroll(ctx context.Context, hc *http.Client, i int) (*agent, err
 			Result: res, Reason: "observed value", Evidence: json.RawMessage(`[{"rule":"r:HKLM\\Software\\X -> Y","observed":"1","expected":"0","result":"` + res + `"}]`),
 			SessionUser: "agent" + strconv.Itoa(i%7)})
 	}
-	return a, nil
+	return a
 }
 
 type phaseResult struct {
@@ -188,15 +258,21 @@ type phaseResult struct {
 	p50, p95   time.Duration
 	p99, max   time.Duration
 	lag        time.Duration
-	rate       float64
-	bundles    int
-	bytesOut   int
-	next       int
+	// withResults counts the check-ins that carried results; beatP99 and
+	// resultsP99 are the p99 of those without and with results.
+	withResults         int
+	beatP99, resultsP99 time.Duration
+	rate                float64
+	bundles             int
+	bytesOut            int
+	next                int
 }
 
 func (r phaseResult) line() string {
-	return fmt.Sprintf("%d check-ins (%.0f/s), %d errors, p50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms, %d policy bundles sent, mean answer %d B, max dispatch lag %.0f ms",
-		r.ok, r.rate, r.errors, ms(r.p50), ms(r.p95), ms(r.p99), ms(r.max), r.bundles, r.bytesOut/max(r.ok, 1), ms(r.lag))
+	return fmt.Sprintf("%d check-ins (%.0f/s), %d errors, p50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms, %d policy bundles sent, mean answer %d B, max dispatch lag %.0f ms; "+
+		"p99 %.1f ms for the %d heartbeats, %.1f ms for the %d with results",
+		r.ok, r.rate, r.errors, ms(r.p50), ms(r.p95), ms(r.p99), ms(r.max), r.bundles, r.bytesOut/max(r.ok, 1), ms(r.lag),
+		ms(r.beatP99), r.ok-r.withResults, ms(r.resultsP99), r.withResults)
 }
 
 // phase offers check-ins at rate for d, round-robin over the agents from
@@ -245,7 +321,7 @@ func (lo *load) phase(ctx context.Context, hc *http.Client, agents []*agent, rat
 	close(jobs)
 	wg.Wait()
 	elapsed := time.Since(start)
-	var all []time.Duration
+	var all, beats, withResults []time.Duration
 	res := phaseResult{lag: lag, firstErr: firstErr, next: (first + k) % len(agents)}
 	for _, ss := range samples {
 		for _, s := range ss {
@@ -259,16 +335,24 @@ func (lo *load) phase(ctx context.Context, hc *http.Client, agents []*agent, rat
 				res.bundles++
 			}
 			all = append(all, s.lat)
+			if s.results {
+				withResults = append(withResults, s.lat)
+			} else {
+				beats = append(beats, s.lat)
+			}
 		}
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
-	pct := func(p float64) time.Duration {
+	pct := func(all []time.Duration, p float64) time.Duration {
 		if len(all) == 0 {
 			return 0
 		}
 		return all[min(len(all)-1, int(p*float64(len(all))))]
 	}
-	res.p50, res.p95, res.p99 = pct(0.50), pct(0.95), pct(0.99)
+	for _, l := range [][]time.Duration{all, beats, withResults} {
+		sort.Slice(l, func(i, j int) bool { return l[i] < l[j] })
+	}
+	res.p50, res.p95, res.p99 = pct(all, 0.50), pct(all, 0.95), pct(all, 0.99)
+	res.withResults, res.beatP99, res.resultsP99 = len(withResults), pct(beats, 0.99), pct(withResults, 0.99)
 	if len(all) > 0 {
 		res.max = all[len(all)-1]
 	}
@@ -306,11 +390,11 @@ func (lo *load) checkin(ctx context.Context, hc *http.Client, a *agent, rng *ran
 	t0 := time.Now()
 	resp, err := hc.Do(hreq)
 	if err != nil {
-		return sample{lat: time.Since(t0)}, err
+		return sample{lat: time.Since(t0), results: len(req.Results) > 0}, err
 	}
 	raw, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	s := sample{lat: time.Since(t0), code: resp.StatusCode, size: len(raw)}
+	s := sample{lat: time.Since(t0), code: resp.StatusCode, size: len(raw), results: len(req.Results) > 0}
 	if err != nil {
 		s.code = 0
 		return s, err

@@ -29,6 +29,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -85,11 +86,23 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	dataDir := fs.String("data-dir", "", "data `DIR` (SQLite database and master key); required")
 	dbURL := fs.String("database-url", "", "PostgreSQL `URL` instead of SQLite")
 	interval := fs.Duration("checkin-interval", time.Minute, "the check-in interval the server asks of agents")
+	cpuProfile := fs.String("cpuprofile", "", "write the server's CPU profile (pprof) to `file` until it stops")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *dataDir == "" {
 		return errors.New("serve: --data-dir is required")
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	st, err := store.Open(ctx, store.Options{DataDir: *dataDir, DatabaseURL: *dbURL})
 	if err != nil {
@@ -157,6 +170,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.SetOutput(stderr)
 	dbURL := fs.String("database-url", "", "PostgreSQL `URL` (an empty database) instead of SQLite")
 	keep := fs.String("data-dir", "", "data `DIR` to keep (default: a temporary directory)")
+	cpuProfile := fs.String("cpuprofile", "", "write the server's CPU profile (pprof) to `file`")
 	lo := registerLoad(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -177,6 +191,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	sargs := []string{"serve", "--data-dir", filepath.Clean(dir), "--checkin-interval", lo.heartbeat.String()}
 	if *dbURL != "" {
 		sargs = append(sargs, "--database-url", *dbURL)
+	}
+	if *cpuProfile != "" {
+		sargs = append(sargs, "--cpuprofile", *cpuProfile)
 	}
 	cmd := exec.CommandContext(ctx, exe, sargs...)
 	cmd.Stderr = stderr

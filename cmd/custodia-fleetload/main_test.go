@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -31,8 +32,10 @@ func TestServeAndLoad(t *testing.T) {
 		t.Fatalf("serve said %q: %v", line, err)
 	}
 	var out strings.Builder
-	err = cmdLoad(ctx, []string{"--url", info.URL, "--secret", info.Secret, "--pid", "0", "--agents", "30", "--heartbeat", "1s",
-		"--duration", "1s", "--checks", "10", "--change-rate", "0.5", "--workers", "4"}, &out, io.Discard)
+	agentsFile := filepath.Join(t.TempDir(), "agents")
+	loadArgs := []string{"--url", info.URL, "--secret", info.Secret, "--pid", "0", "--agents", "30", "--heartbeat", "1s",
+		"--duration", "1s", "--checks", "10", "--change-rate", "0.5", "--workers", "4", "--agents-file", agentsFile}
+	err = cmdLoad(ctx, loadArgs, &out, io.Discard)
 	if err != nil {
 		t.Fatalf("load: %v\n%s", err, out.String())
 	}
@@ -44,6 +47,15 @@ func TestServeAndLoad(t *testing.T) {
 	}
 	if !strings.Contains(text, "steady:") || !strings.Contains(text, "0 policy bundles sent") {
 		t.Errorf("steady phase should fetch no bundle:\n%s", text)
+	}
+	// Again with the agents written to --agents-file: no enrollment, and
+	// the same credentials keep working.
+	out.Reset()
+	if err := cmdLoad(ctx, loadArgs, &out, io.Discard); err != nil {
+		t.Fatalf("load with the agents file: %v\n%s", err, out.String())
+	}
+	if text := out.String(); !strings.Contains(text, "30 agents read from") || strings.Contains(text, "enrolled 30") || !strings.Contains(text, `"errors":0`) {
+		t.Errorf("second load should reuse the 30 agents without errors:\n%s", text)
 	}
 	cancel()
 	select {

@@ -116,20 +116,60 @@ func (p *Protocol) respondErr(ctx context.Context, w http.ResponseWriter, op str
 	}
 }
 
+// maxHeartbeatBytes is the largest check-in body read before the device is
+// authenticated (a heartbeat is about 150 bytes; the enrollment body, also
+// read unauthenticated, may be 64 KiB).
+const maxHeartbeatBytes = 8 << 10
+
 func (p *Protocol) checkin(w http.ResponseWriter, r *http.Request) {
-	dc, seq := p.authenticate(w, r)
-	if dc == nil {
+	limit := min(maxHeartbeatBytes, p.svc.cfg.MaxCheckinBytes)
+	if r.ContentLength < 0 || r.ContentLength > limit {
+		// A large body (or one of unknown length): authenticate first.
+		dc, seq := p.authenticate(w, r)
+		if dc == nil {
+			return
+		}
+		body, ok := readBody(w, r, p.svc.cfg.MaxCheckinBytes)
+		if !ok {
+			return
+		}
+		req, err := wire.DecodeCheckin(body)
+		if err != nil {
+			agentError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		p.checkinAuthenticated(w, r, dc, seq, req)
 		return
 	}
-	body, ok := readBody(w, r, p.svc.cfg.MaxCheckinBytes)
+	// A small body: read it first; a heartbeat (no results) is
+	// authenticated and stored in one statement.
+	body, ok := readBody(w, r, limit)
 	if !ok {
 		return
 	}
 	req, err := wire.DecodeCheckin(body)
+	if err == nil && len(req.Results) == 0 {
+		resp, err := p.svc.Heartbeat(r.Context(), r.Header.Get(wire.HeaderDevice), r.Header.Get(wire.HeaderSeq), r.Header.Get(wire.HeaderTime), req)
+		if err != nil {
+			p.respondErr(r.Context(), w, "check-in", err)
+			return
+		}
+		writeJSON(w, resp)
+		return
+	}
+	// Results, or a malformed body: only an authenticated device is told.
+	dc, seq := p.authenticate(w, r)
+	if dc == nil {
+		return
+	}
 	if err != nil {
 		agentError(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	p.checkinAuthenticated(w, r, dc, seq, req)
+}
+
+func (p *Protocol) checkinAuthenticated(w http.ResponseWriter, r *http.Request, dc *store.FleetDeviceCred, seq int64, req *wire.CheckinRequest) {
 	resp, err := p.svc.Checkin(r.Context(), dc, seq, req)
 	if err != nil {
 		p.respondErr(r.Context(), w, "check-in", err)

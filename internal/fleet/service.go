@@ -225,9 +225,9 @@ func validateFacts(r *wire.EnrollRequest) error {
 // Authenticate checks a device request's credential, time and sequence
 // before the body is read. It answers ErrUnauthorized or ErrReplay.
 func (s *Service) Authenticate(ctx context.Context, cred, seqHeader, timeHeader string) (*store.FleetDeviceCred, int64, error) {
-	id, err := wire.ParseCredential(cred)
+	id, seq, err := s.requestHeaders(cred, seqHeader, timeHeader)
 	if err != nil {
-		return nil, 0, ErrUnauthorized
+		return nil, 0, err
 	}
 	dc, err := s.st.FleetDeviceCred(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
@@ -239,18 +239,30 @@ func (s *Service) Authenticate(ctx context.Context, cred, seqHeader, timeHeader 
 	if subtle.ConstantTimeCompare([]byte(dc.CredHash), []byte(wire.HashSecret(cred))) != 1 || dc.Revoked {
 		return nil, 0, ErrUnauthorized
 	}
-	ts, err1 := parseInt(timeHeader)
-	seq, err2 := parseInt(seqHeader)
-	if err1 != nil || err2 != nil || seq <= 0 {
-		return nil, 0, ErrUnauthorized
-	}
-	if d := s.now().Sub(time.Unix(ts, 0)); d > s.cfg.ClockSkew || d < -s.cfg.ClockSkew {
-		return nil, 0, ErrUnauthorized
-	}
 	if seq <= dc.LastSeq {
 		return nil, 0, ErrReplay
 	}
 	return dc, seq, nil
+}
+
+// requestHeaders checks what a device request's headers say without the
+// database: the credential's form, a positive sequence number and a time
+// within the clock skew. It answers the device id and the sequence, or
+// ErrUnauthorized.
+func (s *Service) requestHeaders(cred, seqHeader, timeHeader string) (id, seq int64, err error) {
+	id, err = wire.ParseCredential(cred)
+	if err != nil {
+		return 0, 0, ErrUnauthorized
+	}
+	ts, err1 := parseInt(timeHeader)
+	seq, err2 := parseInt(seqHeader)
+	if err1 != nil || err2 != nil || seq <= 0 {
+		return 0, 0, ErrUnauthorized
+	}
+	if d := s.now().Sub(time.Unix(ts, 0)); d > s.cfg.ClockSkew || d < -s.cfg.ClockSkew {
+		return 0, 0, ErrUnauthorized
+	}
+	return id, seq, nil
 }
 
 func parseInt(s string) (int64, error) {
@@ -269,34 +281,36 @@ func parseInt(s string) (int64, error) {
 
 // Checkin records a device's check-in (its heartbeat and changed results)
 // in one transaction and answers the next interval and, when the device's
-// policy digest differs from its assignment, the signed bundle.
+// policy digest differs from its assignment, the signed bundle. A check-in
+// without results is a heartbeat (see Heartbeat).
 func (s *Service) Checkin(ctx context.Context, dc *store.FleetDeviceCred, seq int64, req *wire.CheckinRequest) (*wire.CheckinResponse, error) {
 	bundle, err := s.Bundle(ctx, dc.OS, dc.ClientID, dc.SiteID, dc.TeamID)
 	if err != nil {
 		return nil, err
 	}
 	now := s.now().UTC()
-	results := make([]store.FleetResult, 0, len(req.Results))
-	for _, r := range req.Results {
-		ev := string(r.Evidence)
-		if ev == "" || ev == "null" {
-			ev = "[]"
-		}
-		results = append(results, store.FleetResult{Policy: r.Policy, CheckID: r.ID, SessionUser: r.SessionUser, Title: r.Title, Result: r.Result, Reason: r.Reason, Evidence: ev})
-	}
+	hb := heartbeat(req)
 	accepted := 0
-	err = s.st.InTx(ctx, func(tx *store.Tx) error {
-		if err := tx.FleetCheckin(ctx, dc.ID, dc.CredHash, seq, store.FleetHeartbeat{SessionUser: req.Heartbeat.SessionUser,
-			AgentVersion: req.Heartbeat.AgentVersion, UptimeS: req.Heartbeat.UptimeS, PolicyDigest: req.PolicyDigest}, now); err != nil {
+	if len(req.Results) == 0 {
+		_, err = s.st.FleetBeat(ctx, dc.ID, dc.CredHash, seq, hb, now)
+	} else {
+		results := make([]store.FleetResult, 0, len(req.Results))
+		for _, r := range req.Results {
+			ev := string(r.Evidence)
+			if ev == "" || ev == "null" {
+				ev = "[]"
+			}
+			results = append(results, store.FleetResult{Policy: r.Policy, CheckID: r.ID, SessionUser: r.SessionUser, Title: r.Title, Result: r.Result, Reason: r.Reason, Evidence: ev})
+		}
+		err = s.st.InTx(ctx, func(tx *store.Tx) error {
+			if err := tx.FleetCheckin(ctx, dc.ID, dc.CredHash, seq, hb, now); err != nil {
+				return err
+			}
+			ch, err := tx.FleetApplyResults(ctx, dc, results, now)
+			accepted = len(ch)
 			return err
-		}
-		if len(results) == 0 {
-			return nil
-		}
-		ch, err := tx.FleetApplyResults(ctx, dc, results, now)
-		accepted = len(ch)
-		return err
-	})
+		})
+	}
 	if errors.Is(err, store.ErrFleetReplay) {
 		// Revoked or re-enrolled in between, or a concurrent replay.
 		if c, e := s.st.FleetDeviceCred(ctx, dc.ID); e == nil && (c.Revoked || c.CredHash != dc.CredHash) {
@@ -307,11 +321,54 @@ func (s *Service) Checkin(ctx context.Context, dc *store.FleetDeviceCred, seq in
 	if err != nil {
 		return nil, err
 	}
+	return s.checkinResponse(bundle, req.PolicyDigest, accepted), nil
+}
+
+// Heartbeat records a check-in that carries no results, read before the
+// device is authenticated: the headers are checked first, then one
+// statement authenticates the device and stores the heartbeat
+// (store.FleetBeat), so a heartbeat costs one round trip to the database.
+// It answers like Authenticate and Checkin together.
+func (s *Service) Heartbeat(ctx context.Context, cred, seqHeader, timeHeader string, req *wire.CheckinRequest) (*wire.CheckinResponse, error) {
+	if len(req.Results) > 0 {
+		return nil, fmt.Errorf("%w: a heartbeat carries no results", ErrInvalid)
+	}
+	id, seq, err := s.requestHeaders(cred, seqHeader, timeHeader)
+	if err != nil {
+		return nil, err
+	}
+	dc, err := s.st.FleetBeat(ctx, id, wire.HashSecret(cred), seq, heartbeat(req), s.now().UTC())
+	if errors.Is(err, store.ErrFleetReplay) {
+		// Unknown, revoked or superseded credential, or a replay: say which.
+		if _, _, err := s.Authenticate(ctx, cred, seqHeader, timeHeader); err != nil {
+			return nil, err
+		}
+		// The state changed again in between (a concurrent request).
+		return nil, ErrReplay
+	}
+	if err != nil {
+		return nil, err
+	}
+	bundle, err := s.Bundle(ctx, dc.OS, dc.ClientID, dc.SiteID, dc.TeamID)
+	if err != nil {
+		return nil, err
+	}
+	return s.checkinResponse(bundle, req.PolicyDigest, 0), nil
+}
+
+func heartbeat(req *wire.CheckinRequest) store.FleetHeartbeat {
+	return store.FleetHeartbeat{SessionUser: req.Heartbeat.SessionUser, AgentVersion: req.Heartbeat.AgentVersion,
+		UptimeS: req.Heartbeat.UptimeS, PolicyDigest: req.PolicyDigest}
+}
+
+// checkinResponse is the answer to an accepted check-in: the next interval
+// and the bundle when the device's digest differs.
+func (s *Service) checkinResponse(bundle *wire.Bundle, digest string, accepted int) *wire.CheckinResponse {
 	resp := &wire.CheckinResponse{NextSeconds: s.nextSeconds(), Accepted: accepted}
-	if req.PolicyDigest != bundle.Digest {
+	if digest != bundle.Digest {
 		resp.Bundle = bundle
 	}
-	return resp, nil
+	return resp
 }
 
 // Bundle returns the signed policy bundle assigned to a device of that OS,

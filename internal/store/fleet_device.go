@@ -226,6 +226,55 @@ func (tx *Tx) FleetCheckin(ctx context.Context, id int64, credHash string, seq i
 	return nil
 }
 
+// FleetBeat records a check-in of device id that carries no results, in
+// one statement that is also its authentication: the UPDATE stores the
+// heartbeat only if credHash is the device's current credential digest, the
+// device is not revoked and seq is above the last sequence it used, and
+// returns the device's state. Otherwise nothing changes and it answers
+// ErrFleetReplay (the caller tells the cases apart with FleetDeviceCred).
+//
+// On PostgreSQL the statement's own transaction commits asynchronously
+// (synchronous_commit off for that transaction only, see fleetBeatAsync):
+// it answers before the WAL flush. A crash of the database server, never of
+// Custodia, can lose the heartbeats of the last moments before it (at most
+// 3 × wal_writer_delay, 0.6 s by default): last-seen times and heartbeat
+// fields go back that far, and so can last_seq. A heartbeat-only request
+// accepted in that moment could then be replayed once, inside the
+// clock-skew window, and would only store the same heartbeat again.
+// Everything else stays synchronous, and a synchronous commit flushes the
+// WAL written before it: results, desk reports (FleetCheckin,
+// FleetCheckinSeq), enrollment and revocation are durable when answered,
+// and a sequence number that carried results cannot be replayed.
+func (s *Store) FleetBeat(ctx context.Context, id int64, credHash string, seq int64, hb FleetHeartbeat, now time.Time) (*FleetDeviceCred, error) {
+	var from string
+	if s.dialect == Postgres {
+		from = fleetBeatAsync
+	}
+	var c FleetDeviceCred
+	var client, site, team, person sql.NullInt64
+	err := s.write.QueryRowContext(ctx, rebind(s.dialect, `UPDATE fleet_devices SET last_seq = ?, last_seen_at = ?, os_user = ?, agent_version = ?, uptime_s = ?, policy_digest = ?, silent_alerted = FALSE`+from+`
+		WHERE id = ? AND cred_hash = ? AND revoked = FALSE AND last_seq < ?
+		RETURNING id, cred_hash, revoked, last_seq, client_id, site_id, team_id, person_id, os, hostname, policy_digest`),
+		seq, TimeArg(now), hb.SessionUser, hb.AgentVersion, hb.UptimeS, hb.PolicyDigest, id, credHash, seq).
+		Scan(&c.ID, &c.CredHash, &c.Revoked, &c.LastSeq, &client, &site, &team, &person, &c.OS, &c.Hostname, &c.Digest)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrFleetReplay
+	}
+	if err != nil {
+		return nil, fmt.Errorf("heartbeat of device %d: %w", id, err)
+	}
+	c.ClientID, c.SiteID, c.TeamID, c.PersonID = client.Int64, site.Int64, team.Int64, person.Int64
+	return &c, nil
+}
+
+// fleetBeatAsync is the PostgreSQL-only clause of FleetBeat's UPDATE that
+// turns synchronous_commit off for the statement's own implicit
+// transaction (set_config with is_local: PostgreSQL applies the setting in
+// force when a transaction commits, and drops it when it ends). Nothing
+// else is affected: not the session, not a connection pooler's other
+// clients, not the server's configuration.
+const fleetBeatAsync = ` FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async`
+
 // FleetDeviceRevoke revokes device id (in scope): its next request is
 // refused. It audits the change.
 func (tx *Tx) FleetDeviceRevoke(ctx context.Context, scope identity.Scope, id int64) error {

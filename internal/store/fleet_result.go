@@ -61,9 +61,10 @@ type FleetResultChange struct {
 // equal to the current state (result, reason, evidence) are ignored; a
 // change updates the current state and appends to the history; a passed →
 // failed transition raises a fleet/check_failed alert (one open alert per
-// device and check). It answers the changes made. The device's current
-// rows are read in one query and new rows are inserted in batches, so a
-// desk's first upload of its whole baseline is a handful of statements.
+// device and check) once the results are stored. It answers the changes
+// made. The device's current rows are read in one query and new rows are
+// inserted in batches, so a desk's first upload of its whole baseline is a
+// handful of statements.
 func (tx *Tx) FleetApplyResults(ctx context.Context, dev *FleetDeviceCred, results []FleetResult, now time.Time) ([]FleetResultChange, error) {
 	type cur struct {
 		result, reason, evidence string
@@ -89,6 +90,7 @@ func (tx *Tx) FleetApplyResults(ctx context.Context, dev *FleetDeviceCred, resul
 	}
 	var changes []FleetResultChange
 	var newRows, histRows [][]any
+	var alerts []*alert.Alert
 	ts := TimeArg(now)
 	for _, r := range results {
 		k := [3]string{r.Policy, r.CheckID, r.SessionUser}
@@ -130,9 +132,7 @@ func (tx *Tx) FleetApplyResults(ctx context.Context, dev *FleetDeviceCred, resul
 				Detail: map[string]any{"device_id": dev.ID, "hostname": dev.Hostname, "policy": r.Policy, "check_id": r.CheckID,
 					"session_user": r.SessionUser, "reason": trimTo(r.Reason, 500)},
 				DedupKey: trimTo(FleetCheckAlertKey(dev.ID, r.Policy, r.CheckID), 300), ObjectType: "device", ObjectID: oid, CreatedAt: now}
-			if err := tx.RaiseAlert(ctx, a); err != nil {
-				return nil, err
-			}
+			alerts = append(alerts, a)
 			ch.Alerted = true
 		}
 		changes = append(changes, ch)
@@ -142,6 +142,13 @@ func (tx *Tx) FleetApplyResults(ctx context.Context, dev *FleetDeviceCred, resul
 	}
 	if err := tx.fleetInsertRows(ctx, "INSERT INTO fleet_result_history (device_id, policy, check_id, os_user, previous, result, reason, evidence, at) VALUES ", 9, histRows); err != nil {
 		return nil, fmt.Errorf("result history of device %d: %w", dev.ID, err)
+	}
+	// Alerts last: raising one appends to the audit chain, which holds the
+	// chain's lock until the transaction ends (keep that short).
+	for _, a := range alerts {
+		if err := tx.RaiseAlert(ctx, a); err != nil {
+			return nil, err
+		}
 	}
 	return changes, nil
 }

@@ -1,0 +1,4 @@
+package store
+
+// FleetBeatAsync is fleetBeatAsync for the external tests.
+const FleetBeatAsync = fleetBeatAsync
