@@ -135,8 +135,7 @@ func (st *scanState) capitalized(i int) bool {
 
 // nameGap reports whether tokens i and i+1 are separated by one blank.
 func (st *scanState) nameGap(i int) bool {
-	g := st.gapAfter(i)
-	return len(g) == 1 && g[0] == ' '
+	return uint(i) < uint(len(st.toks)) && st.toks[i].kind&tkSp1 != 0
 }
 
 // scanNames finds PERSON and LOCATION with the embedded lists and context.
@@ -178,7 +177,7 @@ func (st *scanState) scanNames() {
 		}
 		if doLoc && i+1 < len(toks) {
 			var place, address bool
-			if n := t.end - t.start; n <= 15 && cueFilter[filterKey(st.text[t.start:t.end])] {
+			if t.kind&tkCue != 0 {
 				place, address = st.cueAt(i) // most words pass no cue's filter
 			}
 			if address || place || t.end-t.start == 5 && st.whereLabel(i) {

@@ -8,12 +8,14 @@ const (
 	tkHasDigit             // has at least one digit
 	tkNumWord              // a letter word that may be a number word (numberWordFilter)
 	tkCap                  // capitalized (see there)
+	tkSp1                  // the next token follows after exactly one blank (nameGap)
+	tkCue                  // a letter word that may end a place or address cue (cueFilter)
 )
 
 // token is a maximal run of letters and digits.
 type token struct {
 	start, end int32
-	kind       uint8
+	kind       uint16
 }
 
 // byteClass: 0 separator, 1 digit, 2 ASCII letter, 3 UTF-8 lead byte.
@@ -56,6 +58,21 @@ var tokFlag = func() (t [256]uint8) {
 	return t
 }()
 
+// wordFilter merges numberWordFilter (bit 1) and cueFilter (bit 2), which
+// share their key, so that the tokenizer looks both up at once.
+var wordFilter = func() *[1 << 14]uint8 {
+	var t [1 << 14]uint8
+	for k := range t {
+		if numberWordFilter[k] {
+			t[k] |= 1
+		}
+		if cueFilter[k] {
+			t[k] |= 2
+		}
+	}
+	return &t
+}()
+
 // tokenize splits st.text into tokens. Multi-byte UTF-8 letters from
 // Latin-1 onwards are word bytes; punctuation, symbols and emoji separate.
 func (st *scanState) tokenize() {
@@ -90,7 +107,7 @@ func (st *scanState) tokenize() {
 				break
 			}
 		}
-		var kind uint8
+		var kind uint16
 		c := text[start]
 		if c >= 'A' && c <= 'Z' {
 			kind = tkUpper
@@ -101,8 +118,14 @@ func (st *scanState) tokenize() {
 		if acc&tfAlpha != 0 {
 			kind |= tkAlpha
 			if acc&tfDigit == 0 {
-				if i-start <= 14 && numberWordFilter[filterKey(text[start:i])] {
-					kind |= tkNumWord
+				if l := i - start; l <= 15 {
+					f := wordFilter[filterKey(text[start:i])]
+					if f&1 != 0 && l <= 14 {
+						kind |= tkNumWord
+					}
+					if f&2 != 0 {
+						kind |= tkCue
+					}
 				}
 				// Capitalised: an upper-case first letter (ASCII or
 				// Latin-1) and a lower-case or non-ASCII last byte.
@@ -114,6 +137,9 @@ func (st *scanState) tokenize() {
 			}
 		} else {
 			kind |= tkDigits
+		}
+		if i+1 < n && text[i] == ' ' && tokFlag[text[i+1]] != 0 {
+			kind |= tkSp1
 		}
 		toks = append(toks, token{int32(start), int32(i), kind})
 	}
