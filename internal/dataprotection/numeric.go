@@ -3,7 +3,6 @@ package dataprotection
 import (
 	"math/bits"
 	"strconv"
-	"sync/atomic"
 
 	"github.com/nyaruka/phonenumbers"
 )
@@ -851,7 +850,7 @@ func (st *scanState) phone(s, e int, d []byte) bool {
 	if needCtx && !st.cc.has(text, ctxPhone) {
 		return false
 	}
-	if !st.validPhoneCached(cc, national, region) {
+	if !validPhone(cc, national, region) {
 		return false
 	}
 	if needCtx || st.cc.has(text, ctxPhone) {
@@ -909,25 +908,6 @@ func (st *scanState) emitFrom(ent Entity, start, s, e int, score float64, valida
 	st.units[s].start = start
 	st.emit(ent, s, e, score, validator)
 	st.units[s].start = saved
-}
-
-// validPhone checks a national number against libphonenumber's metadata
-// (github.com/nyaruka/phonenumbers) without its slow free-text parser.
-// region may be empty to let the library pick the region of cc.
-func validPhone(cc int, national []byte, region string) bool {
-	if len(national) < 4 || len(national) > 14 || !allDigits(national) {
-		return false
-	}
-	var nn uint64
-	for _, c := range national {
-		nn = nn*10 + uint64(c-'0')
-	}
-	c32 := int32(cc)
-	pn := &phonenumbers.PhoneNumber{CountryCode: &c32, NationalNumber: &nn}
-	if region != "" {
-		return phonenumbers.IsValidNumberForRegion(pn, region)
-	}
-	return phonenumbers.IsValidNumber(pn)
 }
 
 // groupedLike reports whether units s..e are grouped the way national
@@ -1002,66 +982,6 @@ func timeAfter(text []byte, end int) int {
 		return k
 	}
 	return end
-}
-
-// validPhoneCached is validPhone with a memo on the Scanner, shared by
-// its scans. Spanish and NANP numbers are keyed by their length and first
-// six digits, on which their validity in libphonenumber's metadata
-// depends (area code and exchange for NANP; the range for Spain); other
-// numbers by the whole number, so a repeated one (a company's
-// switchboard) is validated once.
-func (st *scanState) validPhoneCached(cc int, national []byte, region string) bool {
-	if len(national) < 7 || len(national) > 14 || cc > 999 {
-		return validPhone(cc, national, region)
-	}
-	var key uint64
-	if (cc == 34 || cc == 1) && len(national) <= 10 {
-		key = uint64(cc)<<40 | uint64(len(national))<<32 | uint64(atoiN(national[:6]))
-	} else {
-		key = uint64(cc)<<52 | uint64(len(national))<<48 | uint64(atoiN(national))
-		if region != "" {
-			key |= 1 << 47
-		}
-	}
-	return st.s.phones.valid(key, func() bool { return validPhone(cc, national, region) })
-}
-
-// phoneMemo is a lock-free cache of phone validity, four-way set
-// associative: each slot holds a key (62 bits) with a present bit and the
-// answer in one atomic word, so concurrent scans share it without a lock.
-// A lost race or an eviction only costs a second validation.
-type phoneMemo struct {
-	slots [1 << 16]atomic.Uint64
-}
-
-func (m *phoneMemo) valid(key uint64, compute func() bool) bool {
-	const present, yes = 1 << 63, 1 << 62
-	h := key * 0x9E3779B97F4A7C15
-	set := m.slots[(h>>50)<<2:][:4]
-	for k := range set {
-		e := set[k].Load()
-		if e&present == 0 {
-			break
-		}
-		if e&(yes-1) == key {
-			return e&yes != 0
-		}
-	}
-	v := compute()
-	e := present | key
-	if v {
-		e |= yes
-	}
-	// The first free slot of the set, or one picked by the hash.
-	k := int(h>>32) & 3
-	for i := range set {
-		if set[i].Load()&present == 0 {
-			k = i
-			break
-		}
-	}
-	set[k].Store(e)
-	return v
 }
 
 // segmentsAtLeast reports whether every turn's piece of units s..e has at

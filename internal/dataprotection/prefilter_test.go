@@ -236,22 +236,21 @@ func TestWordTable(t *testing.T) {
 	}
 }
 
-// TestPhoneMemoConcurrent runs validations from several goroutines
-// through one scanner's memo and checks every answer against validPhone.
-func TestPhoneMemoConcurrent(t *testing.T) {
-	s := newTestScanner(t, Options{})
-	nums := []string{"612345678", "912345678", "2015550123", "7911123456", "123456789", "960811322", "699179340"}
+// TestPhoneValidatorConcurrent validates from several goroutines at once,
+// while regions are compiled on first use, and checks every answer
+// against the library.
+func TestPhoneValidatorConcurrent(t *testing.T) {
+	nums := []string{"612345678", "912345678", "2015550123", "7911123456", "123456789", "960811322", "699179340", "0612345678"}
 	var wg sync.WaitGroup
 	for g := 0; g < 4; g++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			st := &scanState{s: s}
 			for k := 0; k < 200; k++ {
 				n := []byte(nums[(k+g)%len(nums)])
-				for _, cc := range []int{34, 1, 44} {
-					if got, want := st.validPhoneCached(cc, n, ""), validPhone(cc, n, ""); got != want {
-						t.Errorf("validPhoneCached(%d, %s) = %v, want %v", cc, n, got, want)
+				for _, cc := range []int{34, 1, 44, 39, 33, 49, 351, 52} {
+					if got, want := validPhone(cc, n, ""), libraryValidPhone(cc, n, ""); got != want {
+						t.Errorf("validPhone(%d, %s) = %v, library %v", cc, n, got, want)
 						return
 					}
 				}

@@ -31,7 +31,6 @@ type Scanner struct {
 	pool     sync.Pool
 	names    *nameLists
 	numWords *wordTable // the number words of the language (wordKind)
-	phones   *phoneMemo // phone validity, shared by the scans (validPhoneCached)
 }
 
 const numEntities = 21
@@ -113,7 +112,6 @@ func NewScanner(opts Options) (*Scanner, error) {
 	}
 	s.names = loadNameLists()
 	s.numWords = numberWordTables[s.lang]
-	s.phones = new(phoneMemo)
 	s.pool.New = func() any { return new(scanState) }
 	return s, nil
 }
