@@ -151,8 +151,9 @@ func esCCCValid(ccc []byte) bool {
 		}
 		return v
 	}
-	first := append([]byte{'0', '0'}, ccc[:8]...)
-	return dc(first) == int(ccc[8]-'0') && dc(ccc[10:20]) == int(ccc[9]-'0')
+	first := [10]byte{'0', '0'}
+	copy(first[2:], ccc[:8])
+	return dc(first[:]) == int(ccc[8]-'0') && dc(ccc[10:20]) == int(ccc[9]-'0')
 }
 
 func allDigits(b []byte) bool {

@@ -161,6 +161,7 @@ type scanState struct {
 	nwCache [4]nwEntry // wordKind's last answers
 	nlCache [4]nwEntry // wordFlags's last answers
 	orgFold []byte     // orgWord's scratch
+	sfx     suffixMemo // knownSuffix's answers in this scan
 
 	kwPos   [numCtx][]int32 // positions of the context keywords, per kind
 	kwCur   [numCtx]int32   // where the last ctxIn of each kind ended in kwPos
@@ -188,6 +189,7 @@ func (st *scanState) reset(s *Scanner, text []byte) {
 	st.nwCache = [4]nwEntry{}
 	st.nlCache = [4]nwEntry{}
 	st.kwBuilt = false
+	st.sfx.reset()
 	st.nlBuilt = false
 	st.lineLo, st.lineHi, st.lineK = 0, 0, 0
 }

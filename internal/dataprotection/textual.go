@@ -3,6 +3,7 @@ package dataprotection
 import (
 	"bytes"
 	"net/netip"
+	"unsafe"
 
 	"golang.org/x/net/publicsuffix"
 )
@@ -32,8 +33,53 @@ func knownSuffix(domain []byte) bool {
 		}
 		lower[i] = c
 	}
-	suffix, icann := publicsuffix.PublicSuffix(string(lower))
+	// PublicSuffix returns a part of its argument and keeps nothing: the
+	// string may share the stack buffer.
+	suffix, icann := publicsuffix.PublicSuffix(unsafe.String(&lower[0], len(lower)))
 	return icann && len(suffix) < len(lower)
+}
+
+// suffixMemo remembers knownSuffix's answers during one scan: a text
+// names the same few mail and web domains again and again. Direct-mapped
+// by a hash of the case-folded domain; an entry holds the domain itself
+// (lower-cased, in arena), so a collision is a miss, never a wrong answer.
+type suffixMemo struct {
+	slot  [256]struct{ off, n int32 } // n 0: empty; the answer is arena[off+n]
+	arena []byte
+}
+
+func (m *suffixMemo) reset() {
+	m.slot = [256]struct{ off, n int32 }{}
+	m.arena = m.arena[:0]
+}
+
+// knownSuffix is knownSuffix(domain) through the scan's memo.
+func (st *scanState) knownSuffix(domain []byte) bool {
+	if len(domain) < 4 || len(domain) > 256 {
+		return knownSuffix(domain)
+	}
+	h := uint32(2166136261)
+	for _, c := range domain {
+		h = (h ^ uint32(c|0x20)) * 16777619
+	}
+	m := &st.sfx
+	e := &m.slot[h>>24]
+	if e.n == int32(len(domain)) && equalLowerASCII(m.arena[e.off:e.off+e.n], domain) { // the arena holds it lower-cased
+		return m.arena[e.off+e.n] == 1
+	}
+	ok := knownSuffix(domain)
+	if len(m.arena) < 1<<20 {
+		e.off, e.n = int32(len(m.arena)), int32(len(domain))
+		for _, c := range domain {
+			m.arena = append(m.arena, lowerASCII[c])
+		}
+		if ok {
+			m.arena = append(m.arena, 1)
+		} else {
+			m.arena = append(m.arena, 0)
+		}
+	}
+	return ok
 }
 
 // scanEmails finds addresses around each '@'.
@@ -64,7 +110,7 @@ func (st *scanState) scanEmails() {
 		if s == at || e <= at+3 {
 			continue
 		}
-		if knownSuffix(text[at+1 : e]) {
+		if st.knownSuffix(text[at+1 : e]) {
 			st.add(EmailAddress, s, e, 1.0, "public-suffix")
 			off = e
 		}
@@ -150,7 +196,7 @@ func (st *scanState) scanDomains() {
 		if !www && !commonTLD(host) {
 			continue
 		}
-		if !knownSuffix(host) {
+		if !st.knownSuffix(host) {
 			continue
 		}
 		end := e
