@@ -226,11 +226,22 @@ func (tx *Tx) DPResumeRun(ctx context.Context, run *DPRun) error {
 	return nil
 }
 
-// DPMarkInterrupted marks every run still "running" as interrupted (the
-// server that ran it stopped without recording its end) and reports how
-// many. Call it at start, before any scan.
-func (tx *Tx) DPMarkInterrupted(ctx context.Context) (int64, error) {
-	res, err := tx.Exec(ctx, "UPDATE dp_runs SET status = ? WHERE status = ?", DPRunInterrupted, DPRunRunning)
+// DPMarkInterrupted marks as interrupted the runs still "running" whose
+// location's lease is free or lapsed at now (the node that ran them stopped
+// without recording their end, or lost its lease), and reports how many; a
+// run whose location's lease is live is left alone, since its node is
+// still scanning it. Lapsed leases are freed first, in the same
+// transaction, so that their former holder can no longer renew them. The
+// scheduler calls it at every tick; a node restarting after a crash gets a
+// new id, so its own runs are marked once their lease lapses.
+func (tx *Tx) DPMarkInterrupted(ctx context.Context, now time.Time) (int64, error) {
+	if _, err := tx.Exec(ctx, "UPDATE dp_locations SET lease_owner = '', lease_until = NULL WHERE lease_owner <> '' AND (lease_until IS NULL OR lease_until < ?)",
+		TimeArg(now)); err != nil {
+		return 0, fmt.Errorf("mark interrupted discovery runs: free lapsed leases: %w", err)
+	}
+	res, err := tx.Exec(ctx, `UPDATE dp_runs SET status = ? WHERE status = ? AND location_id IN
+		(SELECT l.id FROM dp_locations l WHERE l.lease_owner = '' OR l.lease_until IS NULL OR l.lease_until < ?)`,
+		DPRunInterrupted, DPRunRunning, TimeArg(now))
 	if err != nil {
 		return 0, fmt.Errorf("mark interrupted discovery runs: %w", err)
 	}

@@ -29,17 +29,18 @@ const (
 	AlertCardOutsideCDE = "card_outside_cde"
 )
 
-// ErrBusy reports a location that is already being scanned.
+// ErrBusy reports a location that is already being scanned, by this
+// server or another one sharing the database (it holds the lease).
 var ErrBusy = errors.New("this location is being scanned")
 
 // Run is the scheduler: every Tick it scans the locations that are due, one
 // after another, until ctx ends. A scan cut short by ctx is recorded as
-// interrupted; runs a crash left "running" are marked interrupted at start;
-// either resumes from its checkpoint when its location is next scanned.
+// interrupted; at every tick, before the scans, the runs left "running" by
+// a node that stopped without recording their end (a crash, here or on
+// another server sharing the database) are marked interrupted once their
+// location's lease has lapsed; either resumes from its checkpoint when its
+// location is next scanned, by whichever node claims it first.
 func (s *Service) Run(ctx context.Context) {
-	if _, err := s.MarkInterrupted(ctx); err != nil {
-		s.log.ErrorContext(ctx, "data discovery: interrupted runs", "error", err.Error())
-	}
 	if err := s.SyncConfig(ctx); err != nil {
 		s.log.ErrorContext(ctx, "data discovery: configured locations", "error", err.Error())
 	}
@@ -50,6 +51,9 @@ func (s *Service) Run(ctx context.Context) {
 	t := time.NewTicker(tick)
 	defer t.Stop()
 	for {
+		if _, err := s.MarkInterrupted(ctx); err != nil && ctx.Err() == nil {
+			s.log.ErrorContext(ctx, "data discovery: interrupted runs", "error", err.Error())
+		}
 		s.RunDue(ctx)
 		select {
 		case <-ctx.Done():
@@ -73,7 +77,7 @@ func (s *Service) RunDue(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		if _, err := s.ScanLocation(ctx, loc); err != nil && !errors.Is(err, ErrBusy) && ctx.Err() == nil {
+		if _, err := s.ScanLocation(ctx, loc); err != nil && !errors.Is(err, ErrBusy) && !errors.Is(err, ErrLeaseLost) && ctx.Err() == nil {
 			s.log.ErrorContext(ctx, "data discovery: scan", "location_id", loc.ID, "error", err.Error())
 		}
 	}
@@ -129,20 +133,24 @@ type fileResult struct {
 // Checkpoint bounds: a running scan commits its progress (the files found
 // since the last checkpoint, their alerts, the totals and the path reached)
 // in one transaction every checkpointFiles entries or checkpointPeriod,
-// whichever comes first.
+// whichever comes first; the same transaction renews the location's lease
+// and commits nothing if the lease was lost.
 const (
 	checkpointFiles  = 500
 	checkpointPeriod = 5 * time.Second
 )
 
-// MarkInterrupted marks the runs left "running" by a server that stopped
+// MarkInterrupted marks the runs left "running" by a node that stopped
 // without recording their end (a crash) as interrupted, so that the next
-// scan of their location resumes them. Run calls it at start.
+// scan of their location resumes them. Only runs whose location's lease is
+// free or has lapsed are marked: a run whose node still renews its lease is
+// left alone. Run calls it at every tick.
 func (s *Service) MarkInterrupted(ctx context.Context) (int64, error) {
 	var n int64
+	now := s.now()
 	err := s.st.InTx(ctx, func(tx *store.Tx) error {
 		var err error
-		n, err = tx.DPMarkInterrupted(ctx)
+		n, err = tx.DPMarkInterrupted(ctx, now)
 		return err
 	})
 	if err == nil && n > 0 {
@@ -154,8 +162,14 @@ func (s *Service) MarkInterrupted(ctx context.Context) (int64, error) {
 // ScanLocation scans loc now, or resumes its interrupted run, and records
 // the run as it goes: the run is stored when it starts, its files, alerts
 // and totals are committed at each checkpoint, and its end (complete,
-// interrupted or failed) is recorded with an audit entry. Only one scan of
-// a location runs at a time (ErrBusy).
+// interrupted or failed) is recorded with an audit entry.
+//
+// Only one scan of a location runs at a time, across every server sharing
+// the database: the scan first claims the location's lease and is ErrBusy
+// if another scan (here or on another node) holds it. It renews the lease
+// as it goes and frees it at the end. If it finds the lease lost, it stops
+// at once, writes nothing more to the run (which resumes from its last
+// checkpoint) and returns ErrLeaseLost.
 //
 // Resuming: the walk is in a fixed (lexical) order and the run keeps the
 // last path whose counts are committed. A scan of the location that finds
@@ -176,8 +190,24 @@ func (s *Service) ScanLocation(ctx context.Context, loc store.DPLocation) (*stor
 	// The run's records are written even when ctx has ended (shutdown),
 	// so that the progress is kept.
 	wctx := context.WithoutCancel(ctx)
+	claimed, err := s.claimLease(wctx, loc.ID)
+	if err != nil {
+		return nil, err
+	}
+	if !claimed {
+		return nil, ErrBusy
+	}
+	defer s.releaseLease(wctx, loc.ID)
+	// sctx ends with ctx, or when a renewal finds the lease lost.
+	sctx, lost := context.WithCancelCause(ctx)
+	defer lost(nil)
+	stopRenewing := s.keepLease(wctx, loc.ID, lost)
+	defer stopRenewing()
 	run, err := s.startRun(wctx, &loc)
 	if err != nil {
+		if errors.Is(err, ErrLeaseLost) {
+			return nil, s.leaseLost(wctx, &loc, nil)
+		}
 		return nil, err
 	}
 	b := &batch{at: s.now()}
@@ -186,7 +216,11 @@ func (s *Service) ScanLocation(ctx context.Context, loc store.DPLocation) (*stor
 		// The roots changed, or the folder became a link elsewhere, since it was added.
 		walkErr = fmt.Errorf("%s is no longer under --dataprotection-allowed-roots", loc.Path)
 	} else {
-		walkErr = s.scanTree(ctx, wctx, &loc, sc, run, b)
+		walkErr = s.scanTree(sctx, wctx, &loc, sc, run, b)
+	}
+	stopRenewing()
+	if errors.Is(walkErr, ErrLeaseLost) || errors.Is(context.Cause(sctx), ErrLeaseLost) {
+		return nil, s.leaseLost(wctx, &loc, run)
 	}
 	run.Status = store.DPRunComplete
 	switch {
@@ -198,10 +232,29 @@ func (s *Service) ScanLocation(ctx context.Context, loc store.DPLocation) (*stor
 	run.FinishedAt = s.now().UTC()
 	fctx, cancel := context.WithTimeout(wctx, 30*time.Second)
 	defer cancel()
-	if err := s.st.InTx(fctx, func(tx *store.Tx) error { return tx.DPFinishRun(fctx, &loc, run, b.files, b.alerts) }); err != nil {
+	if err := s.leased(fctx, loc.ID, func(tx *store.Tx) error { return tx.DPFinishRun(fctx, &loc, run, b.files, b.alerts) }); err != nil {
+		if errors.Is(err, ErrLeaseLost) {
+			return nil, s.leaseLost(wctx, &loc, run)
+		}
 		return nil, err
 	}
 	return run, nil
+}
+
+// leaseLost ends a scan of loc whose lease this node lost: nothing more is
+// written to run, which a scheduler tick marks interrupted (now, if no
+// other node holds the lease) and a later scan resumes from its last
+// checkpoint. It returns ErrLeaseLost.
+func (s *Service) leaseLost(ctx context.Context, loc *store.DPLocation, run *store.DPRun) error {
+	var runID int64
+	if run != nil {
+		runID = run.ID
+	}
+	s.log.WarnContext(ctx, "data discovery: scan stopped, the location's lease was lost", "location_id", loc.ID, "run_id", runID)
+	if _, err := s.MarkInterrupted(ctx); err != nil {
+		s.log.ErrorContext(ctx, "data discovery: interrupted runs", "error", err.Error())
+	}
+	return fmt.Errorf("scan of location %d: %w", loc.ID, ErrLeaseLost)
 }
 
 // startRun resumes loc's interrupted run (see ScanLocation) or records a
@@ -213,7 +266,7 @@ func (s *Service) startRun(ctx context.Context, loc *store.DPLocation) (*store.D
 	prev, err := s.st.DPResumableRun(ctx, loc)
 	switch {
 	case err == nil && now.Sub(prev.StartedAt) < loc.Interval():
-		if err := s.st.InTx(ctx, func(tx *store.Tx) error { return tx.DPResumeRun(ctx, prev) }); err != nil {
+		if err := s.leased(ctx, loc.ID, func(tx *store.Tx) error { return tx.DPResumeRun(ctx, prev) }); err != nil {
 			return nil, err
 		}
 		return prev, nil
@@ -221,7 +274,7 @@ func (s *Service) startRun(ctx context.Context, loc *store.DPLocation) (*store.D
 		return nil, err
 	}
 	run := &store.DPRun{StartedAt: now, Counts: store.DPCounts{}, Root: loc.Path}
-	if err := s.st.InTx(ctx, func(tx *store.Tx) error { return tx.DPStartRun(ctx, loc, run) }); err != nil {
+	if err := s.leased(ctx, loc.ID, func(tx *store.Tx) error { return tx.DPStartRun(ctx, loc, run) }); err != nil {
 		return nil, err
 	}
 	return run, nil
@@ -252,7 +305,8 @@ func (s *Service) counted(ctx context.Context, loc *store.DPLocation, run *store
 		run.FinishedAt = now.UTC()
 		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
-		if err := s.st.InTx(cctx, func(tx *store.Tx) error { return tx.DPCheckpointRun(cctx, loc, run, b.files, b.alerts) }); err != nil {
+		// Written only while this node holds the lease (else ErrLeaseLost).
+		if err := s.leased(cctx, loc.ID, func(tx *store.Tx) error { return tx.DPCheckpointRun(cctx, loc, run, b.files, b.alerts) }); err != nil {
 			return err
 		}
 		*b = batch{at: now}

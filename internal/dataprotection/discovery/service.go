@@ -47,8 +47,15 @@ type Service struct {
 	mu       sync.Mutex
 	scanners map[string]*dataprotection.Scanner
 
-	running sync.Map // location id → struct{}: one scan of a location at a time
+	running sync.Map // location id → struct{}: one scan of a location at a time in this node
 	kick    chan struct{}
+
+	// node is this Service's id as a lease owner, new at every start (see
+	// nodeID); leaseDuration is how long a location's lease lasts unless
+	// renewed (0: defaultLeaseDuration).
+	nodeOnce      sync.Once
+	node          string
+	leaseDuration time.Duration
 
 	// checkpointFiles and checkpointPeriod override the checkpoint bounds
 	// (tests); afterEntry, if set, is called after each entry a scan counts.
