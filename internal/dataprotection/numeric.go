@@ -845,12 +845,13 @@ func (st *scanState) phone(s, e int, d []byte) bool {
 	}
 	// An ungrouped national number needs a phone word nearby: order and
 	// invoice numbers look the same. Other numbers take the context only
-	// as a higher score, looked up after the cheaper validity check.
+	// as a higher score. The validity check (a few table lookups) comes
+	// first: it rejects most candidates without a context search.
 	needCtx := !plus && s == e && !(region == "ES" && (d[0] == '6' || d[0] == '7'))
-	if needCtx && !st.cc.has(text, ctxPhone) {
+	if !validPhone(cc, national, region) {
 		return false
 	}
-	if !validPhone(cc, national, region) {
+	if needCtx && !st.cc.has(text, ctxPhone) {
 		return false
 	}
 	if needCtx || st.cc.has(text, ctxPhone) {
