@@ -132,3 +132,20 @@ func threadCPU() time.Duration {
 	}
 	return time.Duration(ts.Nano())
 }
+
+// TestScanDomainsOnCorpus compares the dot-driven scanDomains with the
+// token-by-token reference on the benchmark corpus (whose web addresses
+// are in e-mails) and on text with bare domains.
+func TestScanDomainsOnCorpus(t *testing.T) {
+	s, _ := dp.NewScanner(dp.Options{})
+	web := strings.Repeat("Visit www.example.com or shop.example.co.uk/path?q=1, café.es and 3.5 mm; mail info@example.org. ", 2000)
+	for _, text := range [][]byte{mixedCorpus(t, 4<<20), []byte(web)} {
+		got, want := dp.CompareScanDomains(s, text)
+		if !slices.Equal(got, want) {
+			t.Fatalf("scanDomains found %d, reference %d", len(got), len(want))
+		}
+	}
+	if got, _ := dp.CompareScanDomains(s, []byte(web)); len(got) < 6000 {
+		t.Fatalf("%d domains found in the web text, want 6000", len(got))
+	}
+}

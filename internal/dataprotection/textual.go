@@ -170,9 +170,31 @@ func (st *scanState) schemeURL(p int) int {
 func (st *scanState) scanDomains() {
 	text := st.text
 	toks := st.toks
-	for i := 0; i+1 < len(toks); i++ {
+	// A host starts at a letter token followed by a dot and another token
+	// right after it: look at the dots between two word bytes, and move a
+	// cursor through the tokens to the one that ends at each.
+	i, skip := 0, 0 // skip: tokens starting before it belong to a found URL
+	for off := 0; off < len(text); {
+		k := bytes.IndexByte(text[off:], '.')
+		if k < 0 {
+			return
+		}
+		p := off + k
+		off = p + 1
+		if p == 0 || p+1 >= len(text) || tokFlag[text[p+1]] == 0 {
+			continue
+		}
+		for i+8 < len(toks) && int(toks[i+8].end) < p {
+			i += 8
+		}
+		for i < len(toks) && int(toks[i].end) < p {
+			i++
+		}
+		if i+1 >= len(toks) || int(toks[i].end) != p || toks[i+1].start != int32(p)+1 {
+			continue
+		}
 		t := toks[i]
-		if t.kind&tkAlpha == 0 || int(t.end) >= len(text) || text[t.end] != '.' || toks[i+1].start != t.end+1 {
+		if t.kind&tkAlpha == 0 || int(t.start) < skip {
 			continue
 		}
 		if t.start > 0 {
@@ -208,9 +230,7 @@ func (st *scanState) scanDomains() {
 			score = 0.85
 		}
 		st.add(URL, int(t.start), end, score, "domain")
-		for i+1 < len(toks) && int(toks[i+1].start) < end {
-			i++
-		}
+		skip = end
 	}
 }
 
