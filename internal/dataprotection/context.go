@@ -114,8 +114,9 @@ func lineStart(text []byte, pos int) int {
 	return i + 1
 }
 
-// lineStartIdx is lineStart with the scan's index of line breaks.
-func (st *scanState) lineStartIdx(pos int) int {
+// newlines returns the offsets of the text's line breaks, found once per
+// scan.
+func (st *scanState) newlines() []int32 {
 	if !st.nlBuilt {
 		st.nl = st.nl[:0]
 		for off := 0; ; {
@@ -128,6 +129,12 @@ func (st *scanState) lineStartIdx(pos int) int {
 		}
 		st.nlBuilt = true
 	}
+	return st.nl
+}
+
+// lineStartIdx is lineStart with the scan's index of line breaks.
+func (st *scanState) lineStartIdx(pos int) int {
+	st.newlines()
 	if pos >= st.lineLo && pos < st.lineHi {
 		return st.lineLo
 	}

@@ -301,6 +301,7 @@ func (st *scanState) scanNames() {
 func (st *scanState) speakerNames() {
 	text := st.text
 	toks := st.toks
+	nls, k := st.newlines(), 0
 	ti := 0
 	var labels [][2]int
 	// The two last labels decided, and whether each is a name: a dialogue
@@ -368,11 +369,14 @@ func (st *scanState) speakerNames() {
 			}
 		}
 		st.mailHeaderName(ls)
-		nl := bytes.IndexByte(text[p:], '\n')
-		if nl < 0 {
+		// The next line starts after the first line break from p on.
+		for k < len(nls) && int(nls[k]) < p {
+			k++
+		}
+		if k == len(nls) {
 			break
 		}
-		ls = p + nl + 1
+		ls = int(nls[k]) + 1
 	}
 }
 
