@@ -1,6 +1,7 @@
 package dataprotection
 
 import (
+	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hkdf"
@@ -171,6 +172,27 @@ func (o *Operator) Apply(e Entity, value []byte) ([]byte, error) {
 	return nil, fmt.Errorf("unknown operator %q", o.kind)
 }
 
+// AppendApply appends the replacement for value, which the scanner
+// reported as e, to dst and returns the extended slice: the bytes Apply
+// returns. For mask and redact it allocates nothing when dst has room, so
+// a caller that handles many findings can reuse one buffer. value must not
+// share memory with dst's spare capacity.
+func (o *Operator) AppendApply(dst []byte, e Entity, value []byte) ([]byte, error) {
+	switch o.kind {
+	case OpRedact:
+		dst = append(dst, '<')
+		dst = append(dst, e...)
+		return append(dst, '>'), nil
+	case OpMask:
+		return appendMask(dst, e, value), nil
+	}
+	rep, err := o.Apply(e, value)
+	if err != nil {
+		return dst, err
+	}
+	return append(dst, rep...), nil
+}
+
 // fpeCard enciphers the digits of a written PAN between the first six and
 // the last four with FF1 (tweak: those ten digits), keeping separators, so
 // the result is card-shaped and reversible with the key.
@@ -273,13 +295,20 @@ func (o *Operator) Reveal(replacement []byte) ([]byte, error) {
 // and last four; an e-mail its first letter and domain; everything else
 // keeps its separators only.
 func mask(e Entity, v []byte) []byte {
-	out := make([]byte, len(v))
-	copy(out, v)
-	digits := 0
+	return appendMask(make([]byte, 0, len(v)), e, v)
+}
+
+// appendMask appends v masked by mask's rules (see there) to dst, without
+// allocating when dst has room: one pass over v to count, one to hide.
+func appendMask(dst []byte, e Entity, v []byte) []byte {
+	n := len(dst)
+	dst = append(dst, v...)
+	out := dst[n:]
+	digits, total := 0, 0
 	for _, c := range v {
-		if c >= '0' && c <= '9' {
-			digits++
-		}
+		k := maskClass[c]
+		digits += int(k & maskDigit)
+		total += int(k&maskAlnum) >> 1
 	}
 	keepHead, keepTail := 0, 0
 	switch e {
@@ -296,46 +325,61 @@ func mask(e Entity, v []byte) []byte {
 			keepTail = 3
 		}
 	case EmailAddress:
-		at := strings.IndexByte(string(v), '@')
+		at := bytes.IndexByte(v, '@')
 		from := 1
-		if at <= 2 { // a one- or two-letter local part would show (almost) whole
+		if at <= 2 {
 			from = 0
 		}
 		for i := from; i < at; i++ {
 			out[i] = '*'
 		}
-		return out
+		return dst
 	}
-	// Count positions of alphanumerics from both ends.
-	total := 0
-	for _, c := range v {
-		if isAlnumASCII(c) {
-			total++
-		}
-	}
-	k := 0
-	for i, c := range v {
-		if c >= 0x80 {
-			out[i] = '*'
-			continue
-		}
-		if !isAlnumASCII(c) {
-			continue
-		}
-		if k >= keepHead && k < total-keepTail || digits == 0 {
-			out[i] = '*'
-		}
-		k++
-	}
-	if digits == 0 { // spoken numbers: hide the words entirely
-		for i := range out {
-			if out[i] != ' ' && out[i] != ',' {
+	if digits == 0 { // spoken numbers: only blanks and commas stay
+		for i, c := range v {
+			if c != ' ' && c != ',' {
 				out[i] = '*'
 			}
 		}
+		return dst
 	}
-	return out
+	k, hideTo := 0, total-keepTail
+	for i, c := range v {
+		switch maskClass[c] {
+		case 0:
+		case maskHigh:
+			out[i] = '*'
+		default:
+			if k >= keepHead && k < hideTo {
+				out[i] = '*'
+			}
+			k++
+		}
+	}
+	return dst
 }
+
+// Byte classes for appendMask.
+const (
+	maskDigit = 1 << iota // 0-9
+	maskAlnum             // 0-9, a-z, A-Z
+	maskHigh              // not ASCII
+)
+
+// maskClass holds each byte's classes. It is never written after start.
+var maskClass = func() (t [256]uint8) {
+	for c := range t {
+		switch {
+		case c >= '0' && c <= '9':
+			t[c] = maskDigit | maskAlnum
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+			t[c] = maskAlnum
+		case c >= 0x80:
+			t[c] = maskHigh
+		}
+	}
+	return t
+}()
 
 func isAlnumASCII(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'

@@ -48,6 +48,34 @@ type processor struct {
 	rep *Report
 	tmp []byte
 	out []byte
+	// counts are the findings per entity so far, cheaper to bump than
+	// rep.Counts; run adds them to rep.Counts when it returns.
+	counts []entityCount
+}
+
+type entityCount struct {
+	e Entity
+	n int
+}
+
+// count notes one finding of e. Entities are few and most findings carry
+// the same constant strings, so a linear search beats hashing.
+func (p *processor) count(e Entity) {
+	for i := range p.counts {
+		if p.counts[i].e == e {
+			p.counts[i].n++
+			return
+		}
+	}
+	p.counts = append(p.counts, entityCount{e, 1})
+}
+
+// flushCounts adds the counts to the report.
+func (p *processor) flushCounts() {
+	for _, c := range p.counts {
+		p.rep.Counts[c.e] += c.n
+	}
+	p.counts = p.counts[:0]
 }
 
 // ScanStream reads r as format f and calls fn for each finding, with
@@ -88,6 +116,7 @@ func (s *Scanner) RedactStream(ctx context.Context, r io.Reader, w io.Writer, f 
 }
 
 func (p *processor) run(ctx context.Context, r io.Reader, f Format) error {
+	defer p.flushCounts()
 	switch f {
 	case FormatJSONL, FormatCSV:
 		return p.records(ctx, r, f)
@@ -177,7 +206,7 @@ func (p *processor) emitText(buf []byte, fs []Finding, from, to int, base int64)
 		if f.End > to {
 			f.End = to
 		}
-		p.rep.Counts[f.Entity]++
+		p.count(f.Entity)
 		if p.fn != nil {
 			g := f
 			g.Start += int(base)
@@ -190,11 +219,11 @@ func (p *processor) emitText(buf []byte, fs []Finding, from, to int, base int64)
 		if _, err := p.w.Write(buf[pos:f.Start]); err != nil {
 			return err
 		}
-		rep, err := p.op.Apply(f.Entity, buf[f.Start:f.End])
-		if err != nil {
+		var err error
+		if p.out, err = p.op.AppendApply(p.out[:0], f.Entity, buf[f.Start:f.End]); err != nil {
 			return err
 		}
-		if _, err := p.w.Write(rep); err != nil {
+		if _, err := p.w.Write(p.out); err != nil {
 			return err
 		}
 		pos = f.End
@@ -330,7 +359,7 @@ func (p *processor) record(rec []byte, off int64, segs []segment, f Format, deli
 			continue
 		}
 		for _, x := range fs {
-			p.rep.Counts[x.Entity]++
+			p.count(x.Entity)
 		}
 		if p.fn != nil {
 			for _, x := range fs {

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
+	"maps"
 	"strings"
 	"testing"
 )
@@ -204,5 +207,62 @@ func TestOverlongRecord(t *testing.T) {
 	// Redaction refuses rather than let the record through.
 	if _, err := s.RedactStream(context.Background(), strings.NewReader(in), io.Discard, FormatJSONL, testOperator(t, OpRedact)); err == nil {
 		t.Error("RedactStream accepted an over-long record")
+	}
+}
+
+// TestStreamReportCounts: a report counts exactly the findings handed to
+// the callback, per entity, in every streamed format and across chunks;
+// a redaction counts the same; a scan stopped by its callback counts the
+// findings up to the stop.
+func TestStreamReportCounts(t *testing.T) {
+	s := newTestScanner(t, Options{})
+	var text, jl, csvIn strings.Builder
+	csvIn.WriteString("id,note\n")
+	for i := 0; text.Len() < 2*chunkSize+chunkSize/2; i++ {
+		seed := fuzzSeeds[i%len(fuzzSeeds)]
+		text.WriteString(seed + "\n")
+		if jl.Len() < chunkSize/4 {
+			b, _ := json.Marshal(map[string]string{"note": seed})
+			jl.Write(append(b, '\n'))
+			csvIn.WriteString(fmt.Sprintf("%d,%q\n", i, strings.ReplaceAll(seed, `"`, `'`)))
+		}
+	}
+	for _, c := range []struct {
+		f  Format
+		in string
+	}{{FormatText, text.String()}, {FormatJSONL, jl.String()}, {FormatCSV, csvIn.String()}} {
+		got := map[Entity]int{}
+		rep, err := s.ScanStream(context.Background(), strings.NewReader(c.in), c.f, func(f Finding, _ []byte) error {
+			got[f.Entity]++
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) < 3 || !maps.Equal(rep.Counts, got) {
+			t.Errorf("format %v: report counts %v, callback saw %v", c.f, rep.Counts, got)
+		}
+		red, err := s.RedactStream(context.Background(), strings.NewReader(c.in), io.Discard, c.f, testOperator(t, OpMask))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !maps.Equal(red.Counts, got) {
+			t.Errorf("format %v: redaction counts %v, want %v", c.f, red.Counts, got)
+		}
+	}
+	errStop := errors.New("stop")
+	n := 0
+	rep, err := s.ScanStream(context.Background(), strings.NewReader(text.String()), FormatText, func(Finding, []byte) error {
+		if n++; n == 7 {
+			return errStop
+		}
+		return nil
+	})
+	total := 0
+	for _, k := range rep.Counts {
+		total += k
+	}
+	if !errors.Is(err, errStop) || total != 7 {
+		t.Errorf("stopped scan: err %v, counts %v (%d), want errStop and 7", err, rep.Counts, total)
 	}
 }

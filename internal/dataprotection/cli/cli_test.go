@@ -10,6 +10,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/custodia/custodia/internal/dataprotection"
+	"github.com/custodia/custodia/internal/dataprotection/corpus"
 )
 
 func run(t *testing.T, f func(context.Context, *Env, []string) error, stdin string, args ...string) (string, string, error) {
@@ -165,5 +168,81 @@ func TestEMLBase64Part(t *testing.T) {
 	}
 	if bytes.Contains(got, []byte("ana@example.com")) {
 		t.Errorf("the sender's address survived redaction:\n%s", got)
+	}
+}
+
+// TestScanOutputMatchesReference: the findings "custodia scan" prints, in
+// JSON Lines and text, with and without --show-values, are byte for byte
+// what json.Marshal and fmt printed before the command had its own
+// encoders, on generated contact-center text with HTML characters, line
+// separators, control characters and invalid UTF-8 around the data, in a
+// file whose name needs escaping, read as text and as JSONL.
+func TestScanOutputMatchesReference(t *testing.T) {
+	var text strings.Builder
+	for _, d := range corpus.Generate(corpus.Train, 300, 7) {
+		text.WriteString(d.Text)
+		text.WriteString("\n")
+	}
+	text.WriteString("<b>4111 1111 1111 1111</b> & ana.lopez@example.com\u2028tel 612 345 678\u2029\x01\x1f \"DNI 12345678Z\" \\ \xff\xfe IBAN ES91 2100 0418 4502 0005 1332\n")
+	var jl bytes.Buffer
+	for _, line := range strings.Split(text.String(), "\n") {
+		b, _ := json.Marshal(map[string]string{"note": line})
+		jl.Write(append(b, '\n'))
+	}
+	dir := t.TempDir()
+	files := []string{
+		writeFile(t, dir, "a <&> \"q\" \xff.txt", text.String()),
+		writeFile(t, dir, "b\u2028.jsonl", jl.String()),
+	}
+	sc, err := dataprotection.NewScanner(dataprotection.Options{Lang: "auto"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	masker, _ := dataprotection.NewOperator(dataprotection.OpMask, nil)
+	for _, format := range []string{"jsonl", "text"} {
+		for _, show := range []bool{false, true} {
+			for _, path := range files {
+				var want bytes.Buffer
+				content, _ := os.ReadFile(path)
+				_, err := sc.ScanStream(context.Background(), bytes.NewReader(content), dataprotection.FormatFromPath(path),
+					func(f dataprotection.Finding, value []byte) error {
+						masked, _ := masker.Apply(f.Entity, value)
+						shown, full := masked, []byte(nil)
+						if show {
+							shown, full = value, value
+						}
+						if format == "text" {
+							want.WriteString(sprintTextLine(path, f, shown))
+							return nil
+						}
+						b, err := marshalLine(path, f, masked, full)
+						want.Write(append(b, '\n'))
+						return err
+					})
+				if err != nil {
+					t.Fatal(err)
+				}
+				args := []string{"--format", format, path}
+				if show {
+					args = append([]string{"--show-values"}, args...)
+				}
+				got, errOut, err := run(t, Scan, "", args...)
+				if err != nil {
+					t.Fatalf("Scan(%q): %v %s", args, err, errOut)
+				}
+				if want.Len() < 10000 {
+					t.Fatalf("reference output for %q is only %d bytes: the input has too little to find", args, want.Len())
+				}
+				if got != want.String() {
+					gl, wl := strings.Split(got, "\n"), strings.Split(want.String(), "\n")
+					for i := range min(len(gl), len(wl)) {
+						if gl[i] != wl[i] {
+							t.Fatalf("Scan(%q) line %d =\n%s\nwant\n%s", args, i+1, gl[i], wl[i])
+						}
+					}
+					t.Fatalf("Scan(%q) gave %d lines, want %d", args, len(gl), len(wl))
+				}
+			}
+		}
 	}
 }

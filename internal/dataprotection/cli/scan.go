@@ -10,9 +10,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/custodia/custodia/internal/dataprotection"
@@ -88,6 +90,8 @@ type scanRun struct {
 	failed     int
 	total      map[dataprotection.Entity]int
 	sarif      []sarifResult
+	enc        lineEncoder
+	masked     []byte // the current finding's masked value, reused
 }
 
 func (r *scanRun) path(p string) error {
@@ -175,31 +179,68 @@ type findingLine struct {
 }
 
 func (r *scanRun) emit(path string, f dataprotection.Finding, value []byte) error {
-	masked, _ := r.masker.Apply(f.Entity, value)
-	line := findingLine{Path: path, Entity: string(f.Entity), Start: f.Start, End: f.End,
-		Score: f.Score, Validator: f.Validator, Masked: string(masked)}
-	if r.showValues {
-		line.Value = string(value)
-	}
-	switch r.format {
-	case "text":
-		v := line.Masked
-		if r.showValues {
-			v = line.Value
-		}
-		_, err := fmt.Fprintf(r.out, "%s:%d-%d\t%s\t%.2f\t%s\t%q\n", path, f.Start, f.End, f.Entity, f.Score, f.Validator, v)
+	var err error
+	if r.masked, err = r.masker.AppendApply(r.masked[:0], f.Entity, value); err != nil {
 		return err
-	case "sarif":
+	}
+	if r.format == "sarif" {
+		line := findingLine{Path: path, Entity: string(f.Entity), Start: f.Start, End: f.End,
+			Score: f.Score, Validator: f.Validator, Masked: string(r.masked)}
 		r.sarif = append(r.sarif, newSarifResult(line))
 		return nil
 	}
-	b, err := json.Marshal(line)
-	if err != nil {
-		return err
+	b := r.lineBuf()
+	if r.format == "text" {
+		shown := r.masked
+		if r.showValues {
+			shown = value
+		}
+		b = appendTextLine(b, path, f, shown)
+	} else {
+		var full []byte
+		if r.showValues {
+			full = value
+		}
+		if b, err = r.enc.appendLine(b, path, f, r.masked, full); err != nil {
+			return err
+		}
+		b = append(b, '\n')
 	}
-	b = append(b, '\n')
 	_, err = r.out.Write(b)
 	return err
+}
+
+// lineBuf returns an empty slice over the output buffer's free space, so
+// that a line appended to it and written is not copied. It flushes first
+// when little space is left.
+func (r *scanRun) lineBuf() []byte {
+	if r.out.Available() < 4<<10 {
+		r.out.Flush() // an error sticks to r.out and comes back from the next Write
+	}
+	return r.out.AvailableBuffer()
+}
+
+// appendTextLine appends a finding as --format text prints it: the line
+// fmt.Sprintf("%s:%d-%d\t%s\t%.2f\t%s\t%q\n", path, f.Start, f.End,
+// f.Entity, f.Score, f.Validator, string(v)) gives.
+func appendTextLine(dst []byte, path string, f dataprotection.Finding, v []byte) []byte {
+	if math.IsInf(f.Score, 0) || math.IsNaN(f.Score) { // fmt spells these its own way
+		return fmt.Appendf(dst, "%s:%d-%d\t%s\t%.2f\t%s\t%q\n", path, f.Start, f.End, f.Entity, f.Score, f.Validator, string(v))
+	}
+	dst = append(dst, path...)
+	dst = append(dst, ':')
+	dst = strconv.AppendInt(dst, int64(f.Start), 10)
+	dst = append(dst, '-')
+	dst = strconv.AppendInt(dst, int64(f.End), 10)
+	dst = append(dst, '\t')
+	dst = append(dst, f.Entity...)
+	dst = append(dst, '\t')
+	dst = strconv.AppendFloat(dst, f.Score, 'f', 2, 64)
+	dst = append(dst, '\t')
+	dst = append(dst, f.Validator...)
+	dst = append(dst, '\t')
+	dst = strconv.AppendQuote(dst, string(v))
+	return append(dst, '\n')
 }
 
 func sortedEntities(m map[dataprotection.Entity]int) []dataprotection.Entity {
