@@ -20,7 +20,31 @@ type kwTrie struct {
 	// letter, or 26 for any other ASCII byte and for the end of the text
 	// (all 27 for a keyword of two letters).
 	trip [26][26][27]bool
+	// gate is trip for buildKeywordIndex's single lookup: gate[a][b] has
+	// bit x set when a keyword may start with letters a and b and a third
+	// byte of class x (kwThird: 0–25 a letter, 26 another ASCII byte or
+	// the end, 27 a byte from 0x80 on, which may fold to a letter and is
+	// always let through); b = 26 is a second byte that is not a letter,
+	// let through as well.
+	gate [26][27]uint32
 }
+
+// kwFirst, kwSecond and kwThird are the letter indexes (0–25, either case)
+// of the first three bytes of a word for keywordTrie.gate: kwFirst is 255
+// for a byte that is not an ASCII letter, kwSecond 26, kwThird 26 for
+// another ASCII byte and 27 from 0x80 on.
+var kwFirst, kwSecond, kwThird = func() (f, s, t [256]uint8) {
+	for c := range 256 {
+		f[c], s[c], t[c] = 255, 26, 26
+		if c >= 0x80 {
+			t[c] = 27
+		}
+		if l := byte(c) | 0x20; l >= 'a' && l <= 'z' {
+			f[c], s[c], t[c] = l-'a', l-'a', l-'a'
+		}
+	}
+	return
+}()
 
 var keywordTrie = buildKeywordTrie()
 
@@ -68,6 +92,17 @@ func buildKeywordTrie() *kwTrie {
 			default:
 				t.trip[a][b][26] = true
 			}
+		}
+	}
+	for a := range 26 {
+		for b := range 27 {
+			g := uint32(1) << 27
+			for x := range 27 {
+				if b == 26 || t.trip[a][b][x] {
+					g |= 1 << x
+				}
+			}
+			t.gate[a][b] = g
 		}
 	}
 	return t
@@ -131,25 +166,23 @@ func (st *scanState) buildKeywordIndex() {
 	text := st.text
 	kt := keywordTrie
 	for _, t := range st.toks {
-		// A keyword starts at a word whose first byte is an ASCII letter.
-		if t.kind&tkAlpha == 0 || byteClass[text[t.start]] != 2 || t.end-t.start < 2 {
+		// A keyword starts at a word of two bytes or more whose first byte
+		// is an ASCII letter, and most words share their three first
+		// letters with no keyword: one lookup in gate tells.
+		if t.kind&tkAlpha == 0 || t.end-t.start < 2 {
 			continue
 		}
-		// Most words share their three first letters with no keyword. A
-		// byte from 0x80 on may fold to a letter: those words are matched.
-		if a, b := text[t.start]|0x20, text[t.start+1]|0x20; b >= 'a' && b <= 'z' {
-			c := 26
-			if p := int(t.start) + 2; p < len(text) {
-				switch x := text[p]; {
-				case x >= 0x80:
-					c = -1
-				case x|0x20 >= 'a' && x|0x20 <= 'z':
-					c = int(x | 0x20 - 'a')
-				}
-			}
-			if c >= 0 && !kt.trip[a-'a'][b-'a'][c] {
-				continue
-			}
+		p := int(t.start)
+		a := kwFirst[text[p]]
+		if a >= 26 {
+			continue
+		}
+		x := uint8(26) // the end of the text
+		if p+2 < len(text) {
+			x = kwThird[text[p+2]]
+		}
+		if kt.gate[a][kwSecond[text[p+1]]]>>x&1 == 0 {
+			continue
 		}
 		mask := kt.match(text, int(t.start))
 		for mask != 0 {
