@@ -4,7 +4,6 @@ import (
 	"errors"
 	"regexp/syntax"
 	"slices"
-	"strconv"
 	"sync"
 
 	"github.com/nyaruka/phonenumbers"
@@ -43,86 +42,99 @@ func compileDigitDFA(pattern string) (*digitDFA, error) {
 	if err != nil {
 		return nil, err
 	}
-	// closure adds to set the instructions reachable from pc without
-	// reading: the ones that read a rune, and Match.
-	var closure func(set []uint32, seen []bool, pc uint32) ([]uint32, error)
-	closure = func(set []uint32, seen []bool, pc uint32) ([]uint32, error) {
-		if seen[pc] {
-			return set, nil
-		}
-		seen[pc] = true
-		in := &prog.Inst[pc]
-		switch in.Op {
-		case syntax.InstAlt, syntax.InstAltMatch:
-			var err error
-			if set, err = closure(set, seen, in.Out); err != nil {
-				return nil, err
-			}
-			return closure(set, seen, in.Arg)
-		case syntax.InstCapture, syntax.InstNop:
-			return closure(set, seen, in.Out)
-		case syntax.InstMatch, syntax.InstRune, syntax.InstRune1, syntax.InstRuneAny, syntax.InstRuneAnyNotNL:
-			return append(set, pc), nil
-		case syntax.InstFail:
-			return set, nil
-		}
-		return nil, errNoDFA // InstEmptyWidth: an assertion
-	}
-	d := &digitDFA{}
-	index := map[string]int32{}
-	var sets [][]uint32
-	add := func(set []uint32) int32 {
-		slices.Sort(set)
-		key := make([]byte, 0, 4*len(set))
-		for _, pc := range set {
-			key = strconv.AppendUint(key, uint64(pc), 36)
-			key = append(key, ',')
-		}
-		if s, ok := index[string(key)]; ok {
-			return s
-		}
-		s := int32(len(sets))
-		index[string(key)] = s
-		sets = append(sets, set)
-		match := false
-		for _, pc := range set {
-			if prog.Inst[pc].Op == syntax.InstMatch {
-				match = true
-			}
-		}
-		d.accept = append(d.accept, match)
-		d.next = append(d.next, [10]int32{})
-		return s
-	}
-	start, err := closure(nil, make([]bool, len(prog.Inst)), uint32(prog.Start))
+	b := dfaBuilder{prog: prog, seen: make([]uint32, len(prog.Inst)), index: map[string]int32{}, d: &digitDFA{}}
+	b.gen++
+	start, err := b.closure(nil, uint32(prog.Start))
 	if err != nil {
 		return nil, err
 	}
-	add(start)
-	for s := 0; s < len(sets); s++ {
-		if len(sets) > maxDFAStates {
+	b.add(start)
+	var next []uint32
+	for s := 0; s < len(b.sets); s++ {
+		if len(b.sets) > maxDFAStates {
 			return nil, errNoDFA
 		}
 		for dg := range 10 {
 			r := rune('0' + dg)
-			var next []uint32
-			seen := make([]bool, len(prog.Inst))
-			for _, pc := range sets[s] {
+			next = next[:0]
+			b.gen++
+			for _, pc := range b.sets[s] {
 				in := &prog.Inst[pc]
 				if in.Op != syntax.InstMatch && in.MatchRune(r) {
-					if next, err = closure(next, seen, in.Out); err != nil {
+					if next, err = b.closure(next, in.Out); err != nil {
 						return nil, err
 					}
 				}
 			}
 			if len(next) == 0 {
-				d.next[s][dg] = -1
+				b.d.next[s][dg] = -1
 				continue
 			}
-			d.next[s][dg] = add(next)
+			b.d.next[s][dg] = b.add(next)
 		}
 	}
-	return d, nil
+	return b.d, nil
+}
+
+// dfaBuilder is compileDigitDFA's working state: the states found so far
+// (sets of instructions), indexed by their encoding.
+type dfaBuilder struct {
+	prog  *syntax.Prog
+	seen  []uint32 // gen when an instruction was added to the set being built
+	gen   uint32
+	index map[string]int32
+	sets  [][]uint32
+	key   []byte
+	d     *digitDFA
+}
+
+// closure adds to set the instructions reachable from pc without reading:
+// the ones that read a rune, and Match.
+func (b *dfaBuilder) closure(set []uint32, pc uint32) ([]uint32, error) {
+	if b.seen[pc] == b.gen {
+		return set, nil
+	}
+	b.seen[pc] = b.gen
+	in := &b.prog.Inst[pc]
+	switch in.Op {
+	case syntax.InstAlt, syntax.InstAltMatch:
+		var err error
+		if set, err = b.closure(set, in.Out); err != nil {
+			return nil, err
+		}
+		return b.closure(set, in.Arg)
+	case syntax.InstCapture, syntax.InstNop:
+		return b.closure(set, in.Out)
+	case syntax.InstMatch, syntax.InstRune, syntax.InstRune1, syntax.InstRuneAny, syntax.InstRuneAnyNotNL:
+		return append(set, pc), nil
+	case syntax.InstFail:
+		return set, nil
+	}
+	return nil, errNoDFA // InstEmptyWidth: an assertion
+}
+
+// add returns the state of set, adding it when it is new (set is copied).
+func (b *dfaBuilder) add(set []uint32) int32 {
+	slices.Sort(set)
+	b.key = b.key[:0]
+	for _, pc := range set {
+		b.key = append(b.key, byte(pc), byte(pc>>8), byte(pc>>16), byte(pc>>24))
+	}
+	if s, ok := b.index[string(b.key)]; ok {
+		return s
+	}
+	s := int32(len(b.sets))
+	b.index[string(b.key)] = s
+	b.sets = append(b.sets, slices.Clone(set))
+	match := false
+	for _, pc := range set {
+		if b.prog.Inst[pc].Op == syntax.InstMatch {
+			match = true
+		}
+	}
+	b.d.accept = append(b.d.accept, match)
+	b.d.next = append(b.d.next, [10]int32{})
+	return s
 }
 
 // full reports whether the pattern matches all of nsn (digits only).
@@ -169,26 +181,42 @@ func (p *phoneDesc) match(nsn []byte) bool {
 }
 
 // phoneRegion is the compiled metadata of one region (or of one
-// non-geographic calling code).
+// non-geographic calling code). Its leading digits are compiled with it;
+// its number types on the first validation that needs them (a calling
+// code shared by many regions, as NANP's, is mostly told apart by leading
+// digits).
 type phoneRegion struct {
 	cc      int
+	meta    *phonenumbers.PhoneMetadata
+	leading *digitDFA // the region's leading digits, or nil
+	once    sync.Once
+	types   *phoneTypes // nil once compiled: the library answers instead
+}
+
+// phoneTypes are a region's number types.
+type phoneTypes struct {
 	general *phoneDesc
 	types   []*phoneDesc // premium … voicemail, then fixed line
 	mobile  *phoneDesc   // nil when mobile and fixed line share a pattern
-	leading *digitDFA    // the region's leading digits, or nil
 }
 
-// valid is getNumberTypeHelper(nsn) != UNKNOWN.
-func (r *phoneRegion) valid(nsn []byte) bool {
-	if !r.general.match(nsn) {
-		return false
+// valid is getNumberTypeHelper(nsn) != UNKNOWN; fallback reports that the
+// region's patterns have no automaton (the library must answer).
+func (r *phoneRegion) valid(nsn []byte) (valid, fallback bool) {
+	r.once.Do(func() { r.types, _ = compileTypes(r.meta) })
+	t := r.types
+	if t == nil {
+		return false, true
 	}
-	for _, t := range r.types {
-		if t.match(nsn) {
-			return true
+	if !t.general.match(nsn) {
+		return false, false
+	}
+	for _, d := range t.types {
+		if d.match(nsn) {
+			return true, false
 		}
 	}
-	return r.mobile.match(nsn)
+	return t.mobile.match(nsn), false
 }
 
 func compileDesc(d *phonenumbers.PhoneNumberDesc) (*phoneDesc, error) {
@@ -208,10 +236,10 @@ func compileDesc(d *phonenumbers.PhoneNumberDesc) (*phoneDesc, error) {
 	return p, nil
 }
 
-func compileRegion(m *phonenumbers.PhoneMetadata) (*phoneRegion, error) {
-	r := &phoneRegion{cc: int(m.GetCountryCode())}
+func compileTypes(m *phonenumbers.PhoneMetadata) (*phoneTypes, error) {
+	t := &phoneTypes{}
 	var err error
-	if r.general, err = compileDesc(m.GetGeneralDesc()); err != nil {
+	if t.general, err = compileDesc(m.GetGeneralDesc()); err != nil {
 		return nil, err
 	}
 	for _, d := range []*phonenumbers.PhoneNumberDesc{m.GetPremiumRate(), m.GetTollFree(), m.GetSharedCost(),
@@ -221,15 +249,21 @@ func compileRegion(m *phonenumbers.PhoneMetadata) (*phoneRegion, error) {
 			return nil, err
 		}
 		if p != nil {
-			r.types = append(r.types, p)
+			t.types = append(t.types, p)
 		}
 	}
 	if !m.GetSameMobileAndFixedLinePattern() {
-		if r.mobile, err = compileDesc(m.GetMobile()); err != nil {
+		if t.mobile, err = compileDesc(m.GetMobile()); err != nil {
 			return nil, err
 		}
 	}
+	return t, nil
+}
+
+func compileRegion(m *phonenumbers.PhoneMetadata) (*phoneRegion, error) {
+	r := &phoneRegion{cc: int(m.GetCountryCode()), meta: m}
 	if ld := m.GetLeadingDigits(); ld != "" {
+		var err error
 		if r.leading, err = compileDigitDFA(ld); err != nil {
 			return nil, err
 		}
@@ -319,7 +353,7 @@ func (v *phoneValidator) forRegion(cc int, nsn []byte, code string) (valid, fall
 	case !ok || r.cc != cc:
 		return false, false
 	}
-	return r.valid(nsn), false
+	return r.valid(nsn)
 }
 
 // any is IsValidNumber: the region is the calling code's only one, or the
@@ -336,7 +370,7 @@ func (v *phoneValidator) any(cc int, nsn []byte) (valid, fallback bool) {
 			if fb || !ok {
 				return false, fb
 			}
-			return r.valid(nsn), false
+			return r.valid(nsn)
 		}
 		return v.forRegion(cc, nsn, codes[0])
 	}
@@ -350,9 +384,18 @@ func (v *phoneValidator) any(cc int, nsn []byte) (valid, fallback bool) {
 		}
 		if r.leading != nil {
 			if r.leading.prefix(nsn) {
-				return r.cc == cc && r.valid(nsn), false
+				if r.cc != cc {
+					return false, false
+				}
+				return r.valid(nsn)
 			}
-		} else if r.valid(nsn) {
+			continue
+		}
+		valid, fb := r.valid(nsn)
+		if fb {
+			return false, true
+		}
+		if valid {
 			return r.cc == cc, false
 		}
 	}

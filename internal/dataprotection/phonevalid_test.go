@@ -63,7 +63,10 @@ func TestPhoneValidatorMatchesLibrary(t *testing.T) {
 		cc := int(m.GetCountryCode())
 		code := m.GetId()
 		if code != "001" {
-			if _, fb, ok := phoneRules.region(code); !ok || fb {
+			r, fb, ok := phoneRules.region(code)
+			if !ok || fb {
+				fallbacks++
+			} else if _, fb := r.valid([]byte("1234567")); fb {
 				fallbacks++
 			}
 		}
@@ -93,10 +96,8 @@ func TestPhoneValidatorMatchesLibrary(t *testing.T) {
 	if valid < checked/10 {
 		t.Errorf("only %d of %d cases are valid numbers: the cases do not exercise the patterns", valid, checked)
 	}
-	for _, code := range []string{"ES", "GB", "US", "CA", "FR", "DE", "IT", "PT", "MX"} {
-		if _, fb, ok := phoneRules.region(code); !ok || fb {
-			t.Errorf("region %s is not compiled (fallback %v, known %v)", code, fb, ok)
-		}
+	if fallbacks > 0 {
+		t.Errorf("%d regions have no automaton: the library answers for them", fallbacks)
 	}
 }
 
