@@ -135,10 +135,17 @@ func (s *Scanner) Scan(text []byte) []Finding {
 		})
 		return out
 	}
+	return s.scanAppend(nil, text)
+}
+
+// scanAppend is Scan for a text of at most maxScanLen bytes, with the
+// findings written over dst's backing array when it is big enough (a
+// stream scans chunk after chunk with one slice).
+func (s *Scanner) scanAppend(dst []Finding, text []byte) []Finding {
 	st := s.pool.Get().(*scanState)
 	st.reset(s, text)
 	st.run()
-	out := st.resolve()
+	out := st.resolve(dst[:0])
 	st.text = nil
 	s.pool.Put(st)
 	return out
@@ -271,14 +278,17 @@ func (st *scanState) sortFound() {
 }
 
 // resolve sorts the findings and drops overlaps, keeping the finding with
-// the higher score and then the longer one.
-func (st *scanState) resolve() []Finding {
+// the higher score and then the longer one; it appends them to out (empty),
+// allocating only when out has too little room.
+func (st *scanState) resolve(out []Finding) []Finding {
 	if len(st.found) == 0 {
-		return nil
+		return out
 	}
 	st.sortFound()
 	f := st.found
-	out := make([]Finding, 0, len(f))
+	if cap(out) < len(f) {
+		out = make([]Finding, 0, len(f))
+	}
 	for _, x := range f {
 		if n := len(out); n > 0 && x.Start < out[n-1].End {
 			last := &out[n-1]

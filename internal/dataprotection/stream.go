@@ -48,6 +48,7 @@ type processor struct {
 	rep *Report
 	tmp []byte
 	out []byte
+	fs  []Finding // the findings of the text chunk being handled
 	// counts are the findings per entity so far, cheaper to bump than
 	// rep.Counts; run adds them to rep.Counts when it returns.
 	counts []entityCount
@@ -161,7 +162,10 @@ func (p *processor) text(ctx context.Context, r io.Reader) error {
 				return err
 			}
 		}
-		fs := p.s.Scan(buf)
+		// The chunk's findings reuse one slice: emitText is done with them
+		// before the next chunk is scanned.
+		p.fs = p.s.scanAppend(p.fs[:0], buf)
+		fs := p.fs
 		cut := len(buf)
 		if !eof {
 			limit := len(buf) - chunkTail
