@@ -302,35 +302,24 @@ var phoneRules = func() *phoneValidator {
 // region returns the compiled region code, whether the library must
 // answer instead (fallback), and false when the region is unknown.
 func (v *phoneValidator) region(code string) (r *phoneRegion, fallback, ok bool) {
-	v.mu.RLock()
-	r, done := v.regions[code]
-	v.mu.RUnlock()
-	if done {
-		return r, r == nil, true
-	}
-	m := v.meta[code]
-	if m == nil {
-		return nil, false, false
-	}
-	r, err := compileRegion(m)
-	if err != nil {
-		r = nil
-	}
-	v.mu.Lock()
-	v.regions[code] = r
-	v.mu.Unlock()
-	return r, r == nil, true
+	return compiled(&v.mu, v.regions, v.meta, code)
 }
 
 // nonGeographic is region for a non-geographic calling code (region 001).
 func (v *phoneValidator) nonGeographic(cc int) (r *phoneRegion, fallback, ok bool) {
-	v.mu.RLock()
-	r, done := v.codes[cc]
-	v.mu.RUnlock()
+	return compiled(&v.mu, v.codes, v.nonGeo, cc)
+}
+
+// compiled returns the region of key in cache, compiling it from meta on
+// first use (a nil region: its patterns have no automaton).
+func compiled[K comparable](mu *sync.RWMutex, cache map[K]*phoneRegion, meta map[K]*phonenumbers.PhoneMetadata, key K) (r *phoneRegion, fallback, ok bool) {
+	mu.RLock()
+	r, done := cache[key]
+	mu.RUnlock()
 	if done {
 		return r, r == nil, true
 	}
-	m := v.nonGeo[cc]
+	m := meta[key]
 	if m == nil {
 		return nil, false, false
 	}
@@ -338,9 +327,9 @@ func (v *phoneValidator) nonGeographic(cc int) (r *phoneRegion, fallback, ok boo
 	if err != nil {
 		r = nil
 	}
-	v.mu.Lock()
-	v.codes[cc] = r
-	v.mu.Unlock()
+	mu.Lock()
+	cache[key] = r
+	mu.Unlock()
 	return r, r == nil, true
 }
 
